@@ -1,0 +1,119 @@
+"""Brand voice: a profile per brand (YAML) and the functions that apply and check it."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice"]
+
+
+class BrandProfile(BaseModel):
+    """How a brand sounds. Per-language fields map a language code to text; missing
+    languages fall back to the drafter's templates for that language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    # "{name}" is replaced by the customer's first name when known.
+    greeting: dict[str, str] = Field(default_factory=dict)
+    greeting_anonymous: dict[str, str] = Field(default_factory=dict)
+    sign_off: dict[str, str] = Field(default_factory=dict)
+    # Appended to every reply, per language ("*" for all languages).
+    disclaimers: dict[str, str] = Field(default_factory=dict)
+    # Phrases that must never appear; mapped to a replacement ("" removes the sentence).
+    banned_phrases: dict[str, str] = Field(default_factory=dict)
+    tone: str = "friendly"
+    tone_rules: list[str] = Field(default_factory=list)
+    max_words: int = 220
+    # Domains a reply may link to (used by the link check of generated replies).
+    allowed_domains: list[str] = Field(default_factory=list)
+    use_greeting: bool = True
+    use_sign_off: bool = True
+
+    def text(self, field: dict[str, str], lang: str, default: str) -> str:
+        return field.get(lang, field.get("*", default))
+
+
+class VoiceIssue(BaseModel):
+    code: str
+    detail: str
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _apply_banned(body: str, profile: BrandProfile) -> str:
+    for phrase, replacement in profile.banned_phrases.items():
+        pattern = re.compile(re.escape(phrase), re.IGNORECASE)
+        if not pattern.search(body):
+            continue
+        if replacement:
+            body = pattern.sub(replacement, body)
+        else:
+            kept = []
+            for para in body.split("\n"):
+                kept.append(" ".join(s for s in _sentences(para) if not pattern.search(s)))
+            body = "\n".join(kept)
+    return body
+
+
+def _trim(body: str, max_words: int) -> str:
+    def size(t: str) -> int:
+        # CJK has no spaces: count characters / 2 as a word proxy.
+        cjk = len(re.findall(r"[\u4e00-\u9fff]", t))
+        return len(t.split()) + cjk // 2
+
+    if size(body) <= max_words:
+        return body
+    out: list[str] = []
+    for para in body.split("\n"):
+        kept: list[str] = []
+        for s in _sentences(para):
+            if size("\n".join([*out, " ".join([*kept, s])])) > max_words:
+                break
+            kept.append(s)
+        if kept:
+            out.append(" ".join(kept))
+        if len(kept) < len(_sentences(para)):
+            break
+    return "\n".join(out) if out else body
+
+
+def apply_voice(body: str, profile: BrandProfile, *, lang: str, greeting: str, sign_off: str,
+                disclaimer: str = "") -> str:
+    """Wrap a reply body in greeting / sign-off / disclaimer, enforcing banned phrases and length."""
+    body = _trim(_apply_banned(body.strip(), profile), profile.max_words)
+    parts = []
+    if profile.use_greeting and greeting:
+        parts.append(greeting)
+    parts.append(body)
+    if disclaimer:
+        parts.append(disclaimer)
+    if profile.use_sign_off and sign_off:
+        parts.append(sign_off)
+    return "\n\n".join(p for p in parts if p.strip())
+
+
+def check_voice(reply: str, profile: BrandProfile, *, lang: str, greeting: str = "", sign_off: str = "",
+                disclaimer: str = "") -> list[VoiceIssue]:
+    issues = []
+    low = reply.lower()
+    for phrase in profile.banned_phrases:
+        if phrase.lower() in low:
+            issues.append(VoiceIssue(code="banned_phrase", detail=phrase))
+    if disclaimer and disclaimer.strip() not in reply:
+        issues.append(VoiceIssue(code="missing_disclaimer", detail=disclaimer))
+    if profile.use_greeting and greeting and not reply.startswith(greeting.split("{")[0].strip()):
+        issues.append(VoiceIssue(code="missing_greeting", detail=greeting))
+    if profile.use_sign_off and sign_off and sign_off.strip() not in reply:
+        issues.append(VoiceIssue(code="missing_sign_off", detail=sign_off))
+    words = len(reply.split()) + len(re.findall(r"[\u4e00-\u9fff]", reply)) // 2
+    if words > profile.max_words + 60:  # greeting/sign-off/disclaimer are outside the body budget
+        issues.append(VoiceIssue(code="too_long", detail=f"{words} words"))
+    return issues

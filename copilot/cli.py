@@ -1,0 +1,285 @@
+"""The ``copilot`` command line (contract: see DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from copilot.errors import CopilotError, InputError
+from copilot.models import Hit, Suggestion, Ticket
+from copilot.settings import Settings
+
+__all__ = ["main"]
+
+DEMO_TICKET = "Hi, I returned a chair last week and still haven't got my money back. When will I see the refund?"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "config", None):
+        overrides["config"] = args.config
+    return Settings(**overrides)
+
+
+def _copilot(args: argparse.Namespace) -> Any:
+    from copilot.service import Copilot
+
+    return Copilot(_settings(args))
+
+
+def _hit_json(h: Hit) -> dict[str, Any]:
+    c = h.chunk
+    snippet = " ".join(c.text.split())
+    return {
+        "source_id": c.source_id, "kind": c.kind, "score": round(h.score, 6), "title": c.title,
+        "snippet": snippet[:240], "url": c.url or None, "locale": c.locale or None,
+        "dense": None if h.dense is None else round(h.dense, 4),
+        "lexical": None if h.lexical is None else round(h.lexical, 4),
+    }
+
+
+def _print_hits(hits: list[Hit], out: TextIO) -> None:
+    if not hits:
+        print("No results.", file=out)
+    for i, h in enumerate(hits, 1):
+        c = h.chunk
+        parts = [f"score {h.score:.4f}"]
+        if h.dense is not None:
+            parts.append(f"dense {h.dense:.3f}")
+        if h.lexical is not None:
+            parts.append(f"bm25 {h.lexical:.2f}")
+        print(f"{i:>2}. {c.source_id}  {c.title}", file=out)
+        print(f"    {' · '.join(parts)}{'  ' + c.url if c.url else ''}", file=out)
+        print(f"    {' '.join(c.text.split())[:160]}", file=out)
+
+
+def _print_suggestion(s: Suggestion, out: TextIO) -> None:
+    rule = "─" * 72
+    meta = f"{s.language} · confidence {s.confidence:.2f} · {s.drafter}"
+    if s.prompt_version:
+        meta += f" · {s.prompt_version}"
+    print(f"Suggested reply ({meta} · {s.latency_ms:.0f} ms)", file=out)
+    print(rule, file=out)
+    print(s.reply, file=out)
+    print(rule, file=out)
+    if s.flags:
+        print("Flags: " + ", ".join(s.flags), file=out)
+    print("Sources:" if s.citations else "Sources: none", file=out)
+    for i, c in enumerate(s.citations, 1):
+        print(f"  [{i}] {c.source_id}  {c.title or ''}{'  ' + c.url if c.url else ''}", file=out)
+        print(f"      “{c.snippet}”", file=out)
+    print("Next actions:" if s.next_actions else "Next actions: none", file=out)
+    for i, a in enumerate(s.next_actions, 1):
+        print(f"  {i}. {a.title} [{a.id}] ({a.confidence:.2f})" + (f" — {a.reason}" if a.reason else ""), file=out)
+
+
+def _read_ticket(args: argparse.Namespace) -> Ticket:
+    if args.message is not None:
+        return Ticket.model_validate({"messages": [{"author": "customer", "body": args.message}]})
+    if args.ticket:
+        source, raw = str(args.ticket), _read_text(Path(args.ticket))
+    else:
+        source, raw = "standard input", sys.stdin.read()
+    if not raw.strip():
+        raise InputError(f"no ticket given on {source}",
+                         hint="use --message TEXT, --ticket FILE, or pipe a ticket JSON on standard input")
+    try:
+        return Ticket.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InputError(f"invalid ticket JSON: {exc.errors()[0]['msg']} at {_loc(exc)}", where=source,
+                         hint='shape: {"messages": [{"author": "customer", "body": "..."}]}') from exc
+
+
+def _loc(exc: ValidationError) -> str:
+    return ".".join(str(p) for p in exc.errors()[0]["loc"]) or "top level"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", hint="check the path") from exc
+
+
+def _batch_lines(path: Path) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    if not args.kb and not args.tickets:
+        raise InputError("nothing to ingest", hint="pass --kb PATH and/or --tickets PATH")
+    cp = _copilot(args)
+    summary = cp.ingest([Path(p) for p in args.kb], [Path(p) for p in args.tickets], brand=args.brand,
+                        prune=args.prune, include_unresolved=args.include_unresolved)
+    if args.json:
+        print(summary.model_dump_json())
+    else:
+        out = sys.stdout
+        print(f"Ingested into {cp.store.location} ({cp.embedder.name}) in {summary.seconds:.1f}s", file=out)
+        print(f"  added {summary.added} · updated {summary.updated} · unchanged {summary.unchanged} · "
+              f"removed {summary.removed} · skipped {len(summary.skipped)} · errors {len(summary.errors)} · "
+              f"chunks embedded {summary.chunks_embedded}", file=out)
+        reasons: dict[str, int] = {}
+        for _, why in summary.skipped:
+            reasons[why] = reasons.get(why, 0) + 1
+        for why, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"  skipped {n}: {why}", file=out)
+    for err in summary.errors[:50]:
+        print(f"error: {err}", file=sys.stderr)
+    if len(summary.errors) > 50:
+        print(f"error: ... and {len(summary.errors) - 50} more", file=sys.stderr)
+    return 1 if summary.errors else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    cp = _copilot(args)
+    if args.batch:
+        failed = 0
+        for lineno, line in _batch_lines(Path(args.batch)):
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict) or not isinstance(obj.get("query"), str):
+                    raise ValueError('expected {"query": str, "brand"?: str}')
+                hits = cp.search(obj["query"], brand=obj.get("brand") or args.brand, k=args.k)
+                print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False))
+            except (ValueError, CopilotError) as exc:
+                failed += 1
+                print(json.dumps({"error": {"code": "invalid_input", "where": f"{args.batch}:{lineno}",
+                                            "message": str(exc)}}, ensure_ascii=False))
+                print(f"error: {args.batch}:{lineno}: {exc}", file=sys.stderr)
+        return 1 if failed else 0
+    if not args.query:
+        raise InputError("no query given", hint="copilot search 'your question' or --batch FILE")
+    hits = cp.search(args.query, brand=args.brand, k=args.k)
+    if args.json:
+        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+    else:
+        _print_hits(hits, sys.stdout)
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    cp = _copilot(args)
+    if args.batch:
+        failed = 0
+        for lineno, line in _batch_lines(Path(args.batch)):
+            try:
+                ticket = Ticket.model_validate_json(line)
+                print(cp.suggest(ticket, brand=args.brand).model_dump_json())
+            except ValidationError as exc:
+                failed += 1
+                msg = f"invalid ticket: {exc.errors()[0]['msg']} at {_loc(exc)}"
+                print(json.dumps({"error": {"code": "invalid_input", "where": f"{args.batch}:{lineno}",
+                                            "message": msg}}, ensure_ascii=False))
+                print(f"error: {args.batch}:{lineno}: {msg}", file=sys.stderr)
+            except CopilotError as exc:
+                failed += 1
+                print(json.dumps({"error": {**exc.to_dict(), "where": f"{args.batch}:{lineno}"}},
+                                 ensure_ascii=False))
+                print(f"error: {args.batch}:{lineno}: {exc.message}", file=sys.stderr)
+            sys.stdout.flush()
+        return 1 if failed else 0
+    suggestion = cp.suggest(_read_ticket(args), brand=args.brand)
+    if args.json:
+        print(suggestion.model_dump_json(indent=2))
+    else:
+        _print_suggestion(suggestion, sys.stdout)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from copilot.service import Copilot
+
+    demo = Path(str(resources.files("copilot").joinpath("demo")))
+    settings = _settings(args)
+    settings.config = settings.config or demo / "config.yaml"
+    cp = Copilot(settings)
+    summary = cp.ingest([demo / "kb"], [demo / "tickets.jsonl"], brand="acme")
+    print(f"Demo knowledge base ready in {cp.store.location}: {summary.added} added, "
+          f"{summary.updated} updated, {summary.unchanged} unchanged ({summary.seconds:.1f}s).\n")
+    message = args.message or DEMO_TICKET
+    print(f"Customer: {message}\n")
+    suggestion = cp.suggest(Ticket.model_validate({"messages": [{"author": "customer", "body": message}]}),
+                            brand="acme")
+    if args.json:
+        print(suggestion.model_dump_json(indent=2))
+    else:
+        _print_suggestion(suggestion, sys.stdout)
+        print("\nTry another: copilot demo --message 'Tôi muốn trả lại cái ghế, làm thế nào?'")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="where the index lives (env COPILOT_DATA_DIR, default ./.copilot)")
+    common.add_argument("--config", type=Path, help="YAML with brand profiles and actions (env COPILOT_CONFIG)")
+
+    p = argparse.ArgumentParser(prog="copilot", description="Grounded reply suggestions for support agents.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    pi = sub.add_parser("ingest", parents=[common], help="index knowledge-base articles and resolved tickets")
+    pi.add_argument("--kb", action="append", default=[], metavar="PATH", help="folder of md/html/txt, .jsonl, or "
+                    "Help Center .json (repeatable)")
+    pi.add_argument("--tickets", action="append", default=[], metavar="PATH",
+                    help="tickets .jsonl or Zendesk export .json/.jsonl (repeatable)")
+    pi.add_argument("--brand", help="brand for records that name none (default: the config's default brand)")
+    pi.add_argument("--prune", action="store_true", help="remove indexed sources of these brands not in the inputs")
+    pi.add_argument("--include-unresolved", action="store_true", help="also index tickets that are not solved/closed")
+    pi.add_argument("--json", action="store_true", help="print the summary as JSON")
+    pi.set_defaults(func=cmd_ingest)
+
+    ps = sub.add_parser("search", parents=[common], help="hybrid search of the index")
+    ps.add_argument("query", nargs="?", help="text to search for")
+    ps.add_argument("--brand")
+    ps.add_argument("--k", type=int, default=8)
+    ps.add_argument("--json", action="store_true")
+    ps.add_argument("--batch", metavar="FILE", help='JSONL of {"query", "brand"?}; one JSON result list per line out')
+    ps.set_defaults(func=cmd_search)
+
+    pg = sub.add_parser("suggest", parents=[common], help="suggest a reply and next actions for a ticket")
+    src = pg.add_mutually_exclusive_group()
+    src.add_argument("--message", help="a single customer message")
+    src.add_argument("--ticket", metavar="FILE", help="a ticket JSON file (default: read from standard input)")
+    src.add_argument("--batch", metavar="FILE", help="JSONL of tickets; one suggestion JSON per line out")
+    pg.add_argument("--brand")
+    pg.add_argument("--json", action="store_true")
+    pg.set_defaults(func=cmd_suggest)
+
+    pd = sub.add_parser("demo", parents=[common], help="index the bundled demo brand and suggest a reply")
+    pd.add_argument("--message", help="the customer message to answer")
+    pd.add_argument("--json", action="store_true")
+    pd.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+        parser.error("--k must be at least 1")
+    try:
+        return int(args.func(args))
+    except CopilotError as exc:
+        print(f"error [{exc.code}]: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # settings from the environment
+        print(f"error [invalid_config]: {exc.errors()[0]['msg']} at {_loc(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

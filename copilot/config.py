@@ -1,0 +1,76 @@
+"""The user's YAML config: brand profiles, the action catalog, defaults."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from copilot.brand import BrandProfile
+from copilot.errors import ConfigError
+
+__all__ = ["ActionSpec", "CopilotConfig", "load_config"]
+
+
+class ActionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    description: str = ""
+    when: list[str] = Field(default_factory=list)
+
+
+class CopilotConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_brand: str | None = None
+    brands: dict[str, BrandProfile] = Field(default_factory=dict)
+    actions: list[ActionSpec] = Field(default_factory=list)
+    # Set false to use only the actions listed here.
+    builtin_actions: bool = True
+
+    def brand(self, name: str) -> BrandProfile:
+        return self.brands.get(name) or self.brands.get("*") or BrandProfile(name=name)
+
+    def action_catalog(self) -> list[ActionSpec]:
+        catalog: dict[str, ActionSpec] = {}
+        if self.builtin_actions:
+            for a in builtin_actions():
+                catalog[a.id] = a
+        for a in self.actions:
+            catalog[a.id] = a
+        return list(catalog.values())
+
+
+def builtin_actions() -> list[ActionSpec]:
+    raw = resources.files("copilot.defaults").joinpath("actions.yaml").read_text(encoding="utf-8")
+    return [ActionSpec.model_validate(a) for a in yaml.safe_load(raw)["actions"]]
+
+
+def _where(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return ".".join(str(p) for p in err["loc"]) + f": {err['msg']}"
+
+
+def load_config(path: Path | None) -> CopilotConfig:
+    if path is None:
+        return CopilotConfig()
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}", hint="check --config / COPILOT_CONFIG")
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from exc
+    if not isinstance(data, dict):
+        raise ConfigError("the config must be a YAML mapping", where=str(path))
+    try:
+        return CopilotConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid config: {_where(exc)}", where=str(path),
+                          hint="see the Configuration section of the README") from exc

@@ -1,0 +1,40 @@
+"""The Drafter protocol shared by the embedded drafter and the LLM chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from copilot.brand import BrandProfile
+from copilot.guardrails import Screening
+from copilot.models import Citation, Hit, Ticket
+
+__all__ = ["Draft", "DraftRequest", "Drafter"]
+
+
+@dataclass
+class DraftRequest:
+    ticket: Ticket
+    query: str                 # the customer's words, redacted
+    language: str              # the customer's language
+    brand: str
+    profile: BrandProfile
+    hits: list[Hit]            # retrieved for this ticket, this brand only
+    screening: Screening
+    customer_name: str | None = None
+
+
+@dataclass
+class Draft:
+    reply: str
+    language: str
+    citations: list[Citation]
+    confidence: float
+    flags: list[str] = field(default_factory=list)
+    prompt_version: str | None = None
+
+
+class Drafter(Protocol):
+    name: str
+
+    def draft(self, request: DraftRequest) -> Draft: ...

@@ -1,0 +1,183 @@
+"""The embedded drafter: retrieval-based response selection and composition, no LLM.
+
+1. Keep evidence of this brand that is close enough (calibrated dense similarity)
+   and written in the customer's language (it cannot translate).
+2. Pick the past agent reply that is both close to this ticket and typical of
+   what agents answered to similar tickets (consensus beats nearest-neighbour:
+   an outlier reply to one near-duplicate is rarely the best one to reuse).
+3. Adapt it (no old greeting, names or personal data), add the best sentences
+   of the best KB passage, wrap it in the brand voice, cite what was used.
+4. With weak evidence, do not bluff: an honest holding or clarifying reply,
+   flagged ``no_evidence``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from copilot.brand import BrandProfile, apply_voice
+from copilot.drafting.base import Draft, DraftRequest
+from copilot.drafting.compose import adapt_reply, best_sentences, join_sentences, overlap, text_size
+from copilot.models import Citation, Hit
+from copilot.prompts import Prompt, load_prompt
+from copilot.retrieval.embeddings import Embedder
+from copilot.retrieval.lexical import tokenize
+
+__all__ = ["EmbeddedDrafter"]
+
+TICKET_MIN = 0.25     # calibrated similarity for a past reply to be reusable
+ARTICLE_MIN = 0.20    # ... for a KB passage to be quoted
+CONSENSUS_WEIGHT = 0.6
+MIN_KEPT_SHARE = 0.4   # a reply that loses more than this to adaptation was about another case
+REDUNDANT = 0.5       # KB sentences this close to the reused reply add nothing
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    reply: str
+    closeness: float
+    tokens: set[str]
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
+def _citation(hit: Hit, snippet: str) -> Citation:
+    c = hit.chunk
+    return Citation(source_id=c.source_id, kind=c.kind, title=c.title or None, url=c.url or None,
+                    snippet=_snippet(snippet))
+
+
+class EmbeddedDrafter:
+    name = "embedded"
+
+    def __init__(self, embedder: Embedder, *, template: Prompt | None = None) -> None:
+        self.embedder = embedder
+        self.template = template or load_prompt("embedded_reply")
+
+    def calibrated(self, sim: float | None) -> float:
+        if sim is None:
+            return 0.0
+        lo, hi = self.embedder.floor, self.embedder.ceiling
+        return float(min(1.0, max(0.0, (sim - lo) / (hi - lo))))
+
+    # --- pieces --------------------------------------------------------------------------------
+
+    def _strings(self, lang: str) -> tuple[str, dict[str, str]]:
+        """(language actually used, its strings); unsupported languages fall back to English."""
+        if lang in self.template.languages:
+            return lang, self.template.for_language(lang)
+        return "en", self.template.for_language("en")
+
+    def _pick_reply(self, cands: list[_Candidate]) -> _Candidate:
+        if len(cands) == 1:
+            return cands[0]
+
+        def score(c: _Candidate) -> float:
+            others = [o for o in cands if o is not c]
+            weight = sum(o.closeness for o in others) or 1.0
+            consensus = sum(overlap(c.tokens, o.tokens) * o.closeness for o in others) / weight
+            return c.closeness + CONSENSUS_WEIGHT * consensus
+
+        return max(cands, key=score)
+
+    def _frame(self, profile: BrandProfile, brand: str, lang: str, s: dict[str, str],
+               name: str | None) -> tuple[str, str, str]:
+        display = profile.name or ("" if brand == "default" else brand)
+        if name:
+            greeting = profile.text(profile.greeting, lang, s["greeting"]).format(name=name)
+        else:
+            greeting = profile.text(profile.greeting_anonymous, lang, s["greeting_anonymous"])
+        sign_off = profile.text(profile.sign_off, lang, s["sign_off"] if display else s["sign_off_anonymous"])
+        disclaimer = profile.disclaimers.get(lang, profile.disclaimers.get("*", ""))
+        return greeting, sign_off.format(brand=display), disclaimer
+
+    # --- main ----------------------------------------------------------------------------------
+
+    def draft(self, request: DraftRequest) -> Draft:
+        lang, s = self._strings(request.language)
+        flags: list[str] = []
+        if lang != request.language:
+            flags.append("language_unsupported")
+        citations: list[Citation] = []
+        body_parts: list[str] = []
+        signals = request.screening.signals
+
+        same_lang = [h for h in request.hits if not h.chunk.locale or h.chunk.locale == lang]
+        tickets = []
+        for h in same_lang[:8]:
+            if h.chunk.kind != "ticket" or not h.chunk.replies or self.calibrated(h.dense) < TICKET_MIN:
+                continue
+            original = h.chunk.replies[0]
+            reply = adapt_reply(original, lang)
+            if text_size(reply) < max(4, MIN_KEPT_SHARE * text_size(original)):
+                continue
+            tickets.append(_Candidate(h, reply, self.calibrated(h.dense), set(tokenize(reply))))
+        # Dense similarity judges whether a passage answers; BM25 already helped it be retrieved.
+        articles = sorted((h for h in same_lang if h.chunk.kind == "article"
+                           and self.calibrated(h.dense) >= ARTICLE_MIN), key=lambda h: -(h.dense or 0.0))
+        foreign_articles = [h for h in request.hits if h.chunk.kind == "article" and h not in same_lang
+                            and self.calibrated(h.dense) >= ARTICLE_MIN]
+
+        hard_escalation = bool({"legal_threat", "safety"} & set(signals))
+        best = 0.0
+        if hard_escalation:
+            # Legal and safety cases go to a person; the reply makes no claims of its own.
+            body_parts.append(s["escalation"])
+        else:
+            if signals:
+                body_parts.append(s["empathy"])
+            if tickets:
+                chosen = self._pick_reply(tickets)
+                body_parts.append(chosen.reply)
+                citations.append(_citation(chosen.hit, chosen.reply))
+                best = max(best, chosen.closeness)
+            best_ticket = max((c.closeness for c in tickets), default=0.0)
+            if articles and self.calibrated(articles[0].dense) >= best_ticket - 0.25:
+                top = articles[0]
+                sents = best_sentences(top.chunk.text.split("\n", 1)[-1], request.query)
+                used = set(tokenize(body_parts[-1])) if citations else set()
+                fresh = [x for x in sents if overlap(set(tokenize(x)), used) < REDUNDANT] if used else sents
+                if sents:
+                    text = join_sentences(fresh, lang)
+                    if fresh:
+                        body_parts.append(text if tickets else f"{s['kb_intro']} {text}")
+                    if top.chunk.url:
+                        body_parts.append(s["see_article"].format(title=top.chunk.url))
+                    # Cited even when every sentence was redundant: it backs what the reply says.
+                    citations.append(_citation(top, join_sentences(sents, lang)))
+                    best = max(best, self.calibrated(top.dense))
+            if not citations:
+                flags.append("no_evidence")
+                if foreign_articles:
+                    top = foreign_articles[0]
+                    title = top.chunk.title + (f" ({top.chunk.url})" if top.chunk.url else "")
+                    body_parts.append(s["other_language_article"].format(title=title))
+                    citations.append(_citation(top, top.chunk.text.split("\n", 1)[-1]))
+                    flags.append("evidence_in_other_language")
+                else:
+                    body_parts.append(s["holding"])
+                    body_parts.append(s["clarify"])
+            if signals:
+                body_parts.append(s["escalation"])
+        if signals:
+            flags.append("escalate")
+        if request.screening.injection:
+            flags.append("possible_prompt_injection")
+
+        greeting, sign_off, disclaimer = self._frame(request.profile, request.brand, lang, s, request.customer_name)
+        reply = apply_voice("\n\n".join(body_parts), request.profile, lang=lang, greeting=greeting,
+                            sign_off=sign_off, disclaimer=disclaimer)
+        if "no_evidence" in flags:
+            confidence = 0.1 + 0.1 * best
+        elif hard_escalation:
+            confidence = 0.5
+        else:
+            agree = len(tickets) >= 3
+            confidence = min(0.95, 0.3 + 0.6 * best + (0.05 if agree else 0.0))
+        return Draft(reply=reply, language=lang, citations=citations, confidence=round(confidence, 3),
+                     flags=flags, prompt_version=self.template.id)

@@ -1,0 +1,63 @@
+"""One error tree for the whole product.
+
+Every error carries a stable ``code`` (for logs, the HTTP API and scripts) and
+a ``hint`` telling the user how to fix it. Entry points (CLI, HTTP, Slack)
+catch ``CopilotError`` once and render it; nothing below them prints.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "CopilotError",
+    "EmbeddingError",
+    "InputError",
+    "NotFoundError",
+    "PromptError",
+    "StoreError",
+]
+
+
+class CopilotError(Exception):
+    code = "copilot_error"
+
+    def __init__(self, message: str, *, hint: str | None = None, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.where = where
+
+    def __str__(self) -> str:
+        parts = [f"{self.where}: {self.message}" if self.where else self.message]
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "where": self.where, "hint": self.hint}
+
+
+class InputError(CopilotError):
+    """Bad user input: a file, a line, a field."""
+
+    code = "invalid_input"
+
+
+class ConfigError(CopilotError):
+    code = "invalid_config"
+
+
+class PromptError(CopilotError):
+    code = "prompt_error"
+
+
+class EmbeddingError(CopilotError):
+    code = "embedding_error"
+
+
+class StoreError(CopilotError):
+    code = "store_error"
+
+
+class NotFoundError(CopilotError):
+    code = "not_found"

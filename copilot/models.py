@@ -1,0 +1,151 @@
+"""Domain types shared by every layer. Pydantic models are the boundary contract."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "Article",
+    "Chunk",
+    "Citation",
+    "Hit",
+    "Message",
+    "NextAction",
+    "SourceKind",
+    "Suggestion",
+    "Ticket",
+]
+
+SourceKind = Literal["article", "ticket"]
+RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    author: Literal["customer", "agent"]
+    body: str
+    created_at: str | None = None
+
+
+class Ticket(BaseModel):
+    """A support ticket in the DESIGN.md shape (contract)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = ""
+    subject: str | None = None
+    status: str | None = None
+    brand: str | None = None
+    locale: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+    customer_name: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_str(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status is None or self.status.lower() in RESOLVED_STATUSES
+
+    def customer_text(self) -> str:
+        parts = [self.subject or ""] + [m.body for m in self.messages if m.author == "customer"]
+        return "\n".join(p for p in parts if p.strip())
+
+    def agent_replies(self) -> list[str]:
+        return [m.body for m in self.messages if m.author == "agent" and m.body.strip()]
+
+
+class Article(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    title: str = ""
+    body: str
+    url: str | None = None
+    locale: str | None = None
+    brand: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    updated_at: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_str(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+
+class Chunk(BaseModel):
+    """One unit stored in the index: already redacted."""
+
+    id: str
+    source_id: str
+    kind: SourceKind
+    text: str
+    title: str = ""
+    brand: str = ""
+    locale: str = ""
+    url: str = ""
+    tags: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    # For tickets: the agent replies in order (redacted); the drafter reuses them.
+    replies: list[str] = Field(default_factory=list)
+    chunk_index: int = 0
+    n_chunks: int = 1
+    source_hash: str = ""
+
+    @property
+    def resolution(self) -> str:
+        return "\n\n".join(self.replies)
+
+
+class Hit(BaseModel):
+    """A retrieved chunk with every score that led to it."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+    @property
+    def source_id(self) -> str:
+        return self.chunk.source_id
+
+
+class Citation(BaseModel):
+    source_id: str
+    kind: SourceKind
+    title: str | None = None
+    url: str | None = None
+    snippet: str
+
+
+class NextAction(BaseModel):
+    id: str
+    title: str
+    confidence: float
+    reason: str | None = None
+
+
+class Suggestion(BaseModel):
+    """The suggestion JSON (contract, see DESIGN.md)."""
+
+    id: str
+    reply: str
+    language: str
+    citations: list[Citation] = Field(default_factory=list)
+    next_actions: list[NextAction] = Field(default_factory=list)
+    confidence: float
+    flags: list[str] = Field(default_factory=list)
+    drafter: str
+    prompt_version: str | None = None
+    latency_ms: float = 0.0
+    brand: str | None = None
+    ticket_id: str | None = None

@@ -1,0 +1,3 @@
+"""Sources -> (redact, chunk, embed) -> store; query -> hybrid search."""
+
+from __future__ import annotations

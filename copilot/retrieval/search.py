@@ -1,0 +1,120 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25) fused with reciprocal rank fusion.
+
+Brand is a hard filter on both sides (a where-clause in Chroma, a separate
+BM25 index per brand), never a ranking hint. Every hit carries its dense
+cosine (fetched for lexical-only hits too), its BM25 score and ranks, so the
+drafter can judge evidence strength and users can see why a hit came back.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from copilot.models import Chunk, Hit, SourceKind
+from copilot.retrieval.embeddings import Embedder
+from copilot.retrieval.lexical import LexicalIndex
+from copilot.retrieval.store import ChromaStore
+
+__all__ = ["HybridSearcher", "rrf"]
+
+RRF_K = 60
+_WORDS = re.compile(r"\w+")
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank + 1)
+    return scores
+
+
+def _shingles(text: str) -> set[str]:
+    words = _WORDS.findall(text.lower())
+    if len(words) < 3:
+        return set(words) | {text.lower()}
+    return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+class HybridSearcher:
+    def __init__(self, store: ChromaStore, embedder: Embedder, *, version_check_s: float = 30.0) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._lexical: LexicalIndex | None = None
+        self._checked = 0.0
+        self._version_check_s = version_check_s
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        self._lexical = None
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, rebuilt when another process (or an ingest) changed the store."""
+        now = time.monotonic()
+        idx = self._lexical
+        if idx is not None and now - self._checked < self._version_check_s:
+            return idx
+        with self._lock:
+            version = self.store.version()
+            self._checked = now
+            if self._lexical is None or self._lexical.version != version:
+                self._lexical = LexicalIndex.build(list(self.store.iter_lexical()), version)
+            return self._lexical
+
+    def search(self, query: str, *, brand: str, k: int = 8, kinds: Sequence[SourceKind] | None = None,
+               locale: str | None = None, dedupe: bool = True) -> list[Hit]:
+        if not query.strip():
+            return []
+        pool = max(4 * k, 24)
+        clauses: list[dict[str, Any]] = [{"brand": brand}]
+        if kinds and len(kinds) == 1:
+            clauses.append({"kind": kinds[0]})
+        if locale:
+            clauses.append({"locale": locale})
+        where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+        qvec = self.embedder.embed_query(query)
+        dense = self.store.query(qvec, pool, where) if self.store.count() else []
+        dense_ids = [c.id for c, _ in dense]
+        chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
+        dense_sim = {c.id: s for c, s in dense}
+
+        lex = self.lexical().search(query, brand, pool)
+        lex_score = dict(lex)
+        missing = [cid for cid, _ in lex if cid not in chunks]
+        if missing:
+            for cid, (chunk, vec) in self.store.get(missing, with_vectors=True).items():
+                # Filters other than brand are applied here for lexical hits.
+                if (kinds and chunk.kind not in kinds) or (locale and chunk.locale != locale):
+                    continue
+                chunks[cid] = chunk
+                if vec is not None:
+                    dense_sim[cid] = float(np.dot(vec, qvec))
+        lex_ids = [cid for cid, _ in lex if cid in chunks]
+
+        fused = rrf([dense_ids, lex_ids])
+        order = sorted(fused, key=lambda cid: (-fused[cid], -dense_sim.get(cid, 0.0)))
+        d_rank = {cid: i + 1 for i, cid in enumerate(dense_ids)}
+        l_rank = {cid: i + 1 for i, cid in enumerate(lex_ids)}
+        hits: list[Hit] = []
+        seen: list[set[str]] = []
+        for cid in order:
+            chunk = chunks[cid]
+            if chunk.brand != brand:  # defence in depth: never let another brand through
+                continue
+            if dedupe and chunk.kind == "ticket":
+                sh = _shingles(chunk.text)
+                if any(len(sh & s) / max(1, len(sh | s)) >= 0.8 for s in seen):
+                    continue
+                seen.append(sh)
+            hits.append(Hit(chunk=chunk, score=fused[cid], dense=dense_sim.get(cid), lexical=lex_score.get(cid),
+                            dense_rank=d_rank.get(cid), lexical_rank=l_rank.get(cid)))
+            if len(hits) >= k:
+                break
+        return hits

@@ -1,0 +1,273 @@
+"""Loaders for the input formats of DESIGN.md (contract).
+
+Loaders never stop at the first bad record: each returns the good records
+and a list of problems, each naming the file and line and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from copilot.errors import InputError
+from copilot.models import Article, Ticket
+
+__all__ = ["KB_SUFFIXES", "LoadIssue", "Loaded", "html_to_text", "load_kb", "load_tickets"]
+
+KB_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
+
+
+@dataclass
+class LoadIssue:
+    where: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+@dataclass
+class Loaded:
+    articles: list[Article] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+    issues: list[LoadIssue] = field(default_factory=list)
+    # (source id, reason): valid records deliberately not indexed.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err["loc"]) or "record"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | LoadIssue]]:
+    """Yield (line number, object) or (line number, issue) for each non-blank line."""
+    try:
+        fh = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", hint="check the path") from exc
+    with fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield lineno, LoadIssue(f"{path}:{lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})",
+                                        "each line must be one JSON object")
+                continue
+            if not isinstance(obj, dict):
+                yield lineno, LoadIssue(f"{path}:{lineno}", f"expected a JSON object, got {type(obj).__name__}")
+                continue
+            yield lineno, obj
+
+
+# --- knowledge base -------------------------------------------------------------------------------
+
+
+class _HTMLText(HTMLParser):
+    """HTML -> text that keeps headings as markdown '#' lines so sections survive."""
+
+    _BLOCK: frozenset[str] = frozenset({"p", "div", "li", "br", "tr", "section", "article", "ul", "ol", "table", "blockquote", "pre"})
+    _SKIP: frozenset[str] = frozenset({"script", "style", "head", "nav", "footer"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+        self._heading: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP and tag != "head":
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in {"h1", "h2", "h3", "h4"}:
+            self._heading = tag
+            self.out.append("\n\n" + "#" * int(tag[1]) + " ")
+        elif tag == "li":
+            self.out.append("\n- ")
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and tag != "head":
+            self._skip = max(0, self._skip - 1)
+        elif tag == "title":
+            self._in_title = False
+        elif tag in {"h1", "h2", "h3", "h4"}:
+            self._heading = None
+            self.out.append("\n")
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.out.append(data if self._heading is None else data.strip())
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Return (title, text) for an HTML document or fragment."""
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return " ".join(parser.title.split()), text.strip()
+
+
+def _front_matter(raw: str) -> tuple[dict[str, Any], str]:
+    if not raw.startswith("---"):
+        return {}, raw
+    end = raw.find("\n---", 3)
+    if end == -1:
+        raise ValueError("front matter opened with '---' is never closed")
+    meta = yaml.safe_load(raw[3:end]) or {}
+    if not isinstance(meta, dict):
+        raise ValueError("front matter must be a YAML mapping")
+    return meta, raw[end + 4 :].lstrip("\n")
+
+
+def _article_from_file(path: Path, root: Path) -> Article:
+    raw = path.read_text(encoding="utf-8")
+    rel = path.relative_to(root).as_posix() if root.is_dir() else path.name
+    meta: dict[str, Any] = {}
+    title = ""
+    if path.suffix.lower() in {".md", ".markdown"}:
+        meta, body = _front_matter(raw)
+    elif path.suffix.lower() in {".html", ".htm"}:
+        title, body = html_to_text(raw)
+    else:
+        body = raw
+    body = body.strip()
+    if not title:
+        for line in body.splitlines():
+            if line.startswith("# "):
+                title = line[2:].strip()
+                break
+    if not title:
+        title = path.stem.replace("-", " ").replace("_", " ").strip()
+    data = {"id": rel, "title": title, "body": body, **{k: v for k, v in meta.items() if v is not None}}
+    if isinstance(data.get("tags"), str):
+        data["tags"] = [t.strip() for t in str(data["tags"]).split(",") if t.strip()]
+    return Article.model_validate(data)
+
+
+def _load_helpcenter_json(path: Path, out: Loaded) -> None:
+    from copilot.retrieval.zendesk import articles_from_helpcenter
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        out.issues.append(LoadIssue(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})"))
+        return
+    articles_from_helpcenter(doc, str(path), out)
+
+
+def load_kb(path: Path) -> Loaded:
+    """Load a KB folder (md/html/txt), a JSONL of articles, or a Help Center JSON export."""
+    out = Loaded()
+    if not path.exists():
+        raise InputError(f"knowledge base path not found: {path}", hint="pass a folder or a .jsonl file to --kb")
+    if path.is_file() and path.suffix.lower() == ".jsonl":
+        for lineno, obj in iter_jsonl(path):
+            if isinstance(obj, LoadIssue):
+                out.issues.append(obj)
+                continue
+            try:
+                out.articles.append(Article.model_validate(obj))
+            except ValidationError as exc:
+                out.issues.append(LoadIssue(f"{path}:{lineno}", f"invalid article: {_validation_message(exc)}",
+                                            'required: "id", "body"'))
+        return out
+    if path.is_file() and path.suffix.lower() == ".json":
+        _load_helpcenter_json(path, out)
+        return out
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    root = path if path.is_dir() else path.parent
+    for f in files:
+        if f.suffix.lower() not in KB_SUFFIXES:
+            if path.is_file():
+                out.issues.append(LoadIssue(str(f), f"unsupported file type {f.suffix!r}",
+                                            "use .md, .html, .txt, .jsonl or a Help Center .json export"))
+            elif not f.name.startswith("."):
+                out.skipped.append((f.as_posix(), f"unsupported file type {f.suffix or '(none)'}"))
+            continue
+        try:
+            article = _article_from_file(f, root)
+        except UnicodeDecodeError:
+            out.issues.append(LoadIssue(str(f), "not UTF-8 text", "save the file as UTF-8"))
+            continue
+        except (ValueError, yaml.YAMLError) as exc:
+            out.issues.append(LoadIssue(str(f), f"bad front matter: {exc}".splitlines()[0],
+                                        "front matter is YAML between two '---' lines"))
+            continue
+        except ValidationError as exc:
+            out.issues.append(LoadIssue(str(f), f"invalid front matter: {_validation_message(exc)}"))
+            continue
+        if not article.body.strip():
+            out.skipped.append((article.id, "empty body"))
+            continue
+        out.articles.append(article)
+    return out
+
+
+# --- tickets -------------------------------------------------------------------------------------
+
+
+def load_tickets(path: Path, *, include_unresolved: bool = False) -> Loaded:
+    """Load a JSONL of tickets (DESIGN.md shape) or a Zendesk export (auto-detected)."""
+    from copilot.retrieval import zendesk
+
+    out = Loaded()
+    if not path.is_file():
+        raise InputError(f"tickets file not found: {path}", hint="pass a .jsonl file to --tickets")
+    if path.suffix.lower() == ".json":
+        zendesk.tickets_from_export_json(path, out, include_unresolved=include_unresolved)
+        return out
+    for lineno, obj in iter_jsonl(path):
+        where = f"{path}:{lineno}"
+        if isinstance(obj, LoadIssue):
+            out.issues.append(obj)
+            continue
+        if zendesk.looks_like_zendesk_ticket(obj):
+            zendesk.add_zendesk_ticket(obj, where, out, include_unresolved=include_unresolved)
+            continue
+        try:
+            ticket = Ticket.model_validate(obj)
+        except ValidationError as exc:
+            out.issues.append(LoadIssue(where, f"invalid ticket: {_validation_message(exc)}",
+                                        'required: "id" and "messages": [{"author": "customer"|"agent", "body"}]'))
+            continue
+        add_ticket(ticket, where, out, include_unresolved=include_unresolved)
+    return out
+
+
+def add_ticket(ticket: Ticket, where: str, out: Loaded, *, include_unresolved: bool) -> None:
+    if not ticket.id:
+        out.issues.append(LoadIssue(where, "ticket has no id", 'add an "id" field'))
+    elif not include_unresolved and not ticket.is_resolved:
+        out.skipped.append((ticket.id, f"status {ticket.status!r} is not solved/closed"))
+    elif not ticket.customer_text().strip():
+        out.skipped.append((ticket.id, "no customer message"))
+    elif not ticket.agent_replies():
+        out.skipped.append((ticket.id, "no agent reply to learn from"))
+    else:
+        out.tickets.append(ticket)

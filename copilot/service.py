@@ -1,0 +1,132 @@
+"""The Copilot facade: the only thing integrations and the CLI call."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from pathlib import Path
+
+from copilot.actions import ActionRanker
+from copilot.config import CopilotConfig, load_config
+from copilot.drafting.base import Drafter, DraftRequest
+from copilot.drafting.embedded import EmbeddedDrafter
+from copilot.errors import InputError
+from copilot.guardrails import screen
+from copilot.language import detect_language
+from copilot.models import Article, Hit, Message, SourceKind, Suggestion, Ticket
+from copilot.pii import redact
+from copilot.retrieval.embeddings import Embedder, make_embedder
+from copilot.retrieval.ingest import Ingestor, IngestSummary
+from copilot.retrieval.search import HybridSearcher
+from copilot.retrieval.store import ChromaStore
+from copilot.settings import Settings
+
+__all__ = ["Copilot"]
+
+
+class Copilot:
+    """Ingest sources, search them, and suggest replies with next-best actions.
+
+    Heavy parts (the embedding model, the store, the lexical index) are built
+    on first use and then kept: a warm process answers in milliseconds.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, config: CopilotConfig | None = None,
+                 embedder: Embedder | None = None, drafter: Drafter | None = None) -> None:
+        self.settings = settings or Settings()
+        self.config = config if config is not None else load_config(self.settings.config)
+        self._embedder = embedder
+        self._drafter = drafter
+
+    # --- parts ---------------------------------------------------------------------------------
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self._embedder is not None:
+            return self._embedder
+        key = self.settings.openai_api_key
+        return make_embedder(self.settings.embedder, openai_api_key=key.get_secret_value() if key else None,
+                             base_url=self.settings.llm_base_url)
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        s = self.settings
+        return ChromaStore(data_dir=s.data_dir, collection=s.collection, embedder_name=self.embedder.name,
+                           dim=self.embedder.dim, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
+
+    @cached_property
+    def searcher(self) -> HybridSearcher:
+        return HybridSearcher(self.store, self.embedder)
+
+    @cached_property
+    def drafter(self) -> Drafter:
+        return self._drafter or EmbeddedDrafter(self.embedder)
+
+    @cached_property
+    def actions(self) -> ActionRanker:
+        return ActionRanker(self.config.action_catalog(), self.embedder)
+
+    def default_brand(self) -> str:
+        return self.config.default_brand or self.settings.default_brand
+
+    # --- operations ----------------------------------------------------------------------------
+
+    def ingest(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *, brand: str | None = None,
+               prune: bool = False, include_unresolved: bool = False, progress: bool | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> IngestSummary:
+        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand())
+        summary = ingestor.ingest(kb, tickets, brand=brand, prune=prune, include_unresolved=include_unresolved,
+                                  progress=progress, on_progress=on_progress)
+        self.searcher.invalidate()
+        return summary
+
+    def ingest_records(self, articles: Iterable[Article] = (), tickets: Iterable[Ticket] = (), *,
+                       brand: str | None = None) -> IngestSummary:
+        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand())
+        summary = ingestor.ingest_records(articles, tickets, brand=brand, progress=False)
+        self.searcher.invalidate()
+        return summary
+
+    def search(self, query: str, *, brand: str | None = None, k: int | None = None,
+               kinds: list[SourceKind] | None = None) -> list[Hit]:
+        if not query.strip():
+            raise InputError("the search query is empty", hint="pass some text to search for")
+        return self.searcher.search(redact(query).text, brand=brand or self.default_brand(),
+                                    k=k or self.settings.top_k, kinds=kinds)
+
+    def suggest(self, ticket: Ticket | str, *, brand: str | None = None) -> Suggestion:
+        t0 = time.perf_counter()
+        if isinstance(ticket, str):
+            ticket = Ticket(messages=[Message(author="customer", body=ticket)])
+        raw = ticket.customer_text()
+        if not raw.strip():
+            raise InputError("the ticket has no customer message to answer",
+                             hint='give at least one message with "author": "customer"')
+        brand_name = brand or ticket.brand or self.default_brand()
+        profile = self.config.brand(brand_name)
+        screening = screen(raw)
+        redaction = redact(raw)
+        query = redaction.text
+        language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
+        hits = self.searcher.search(query, brand=brand_name, k=self.settings.top_k)
+        request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,
+                               hits=hits, screening=screening, customer_name=ticket.customer_name)
+        draft = self.drafter.draft(request)
+        # Contract: a citation only names a source retrieved for this ticket, of this brand.
+        allowed = {h.source_id for h in hits if h.chunk.brand == brand_name}
+        citations = [c for c in draft.citations if c.source_id in allowed]
+        flags = list(draft.flags)
+        if len(citations) != len(draft.citations):
+            flags.append("invalid_citation_removed")
+        next_actions = self.actions.rank(query, hits, signals=screening.signals,
+                                         has_order_number="ORDER_NUMBER" in redaction.counts,
+                                         no_evidence="no_evidence" in flags)
+        return Suggestion(
+            id=uuid.uuid4().hex, reply=draft.reply, language=draft.language, citations=citations,
+            next_actions=next_actions, confidence=draft.confidence, flags=list(dict.fromkeys(flags)),
+            drafter=getattr(self.drafter, "name", type(self.drafter).__name__),
+            prompt_version=draft.prompt_version, latency_ms=round((time.perf_counter() - t0) * 1000, 2),
+            brand=brand_name, ticket_id=ticket.id or None,
+        )

