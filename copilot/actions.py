@@ -89,6 +89,8 @@ class ActionRanker:
             scores["ask_order_number"] = max(scores.get("ask_order_number", 0.0), min(0.8, top_other + 0.05))
             reasons["ask_order_number"] = "the ticket is about an order but gives no order number"
 
+        if has_order_number:
+            scores.pop("ask_order_number", None)  # never ask for what the customer already gave
         if no_evidence and "ask_details" in self.catalog:
             # Nothing similar was ever resolved: what others did is a weak hint, asking is the safe move.
             scores = {a: v * 0.5 for a, v in scores.items()}
