@@ -9,10 +9,6 @@ from copilot.models import Message, Ticket
 from copilot.service import Copilot
 
 
-def ask(cp: Copilot, text: str, **kw: object) -> object:
-    return cp.suggest(Ticket(messages=[Message(author="customer", body=text)], **kw))  # type: ignore[arg-type]
-
-
 def test_grounded_english_reply_with_citations_and_actions(indexed: Copilot) -> None:
     s = indexed.suggest("Where is my refund? I returned the chair two weeks ago.")
     assert s.language == "en" and s.drafter == "embedded" and s.prompt_version == "embedded_reply/v1"

@@ -1,0 +1,135 @@
+"""The `copilot` command line, run in-process (fake embeddings via COPILOT_EMBEDDER=hash)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from copilot.cli import main
+from tests.conftest import TICKETS
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, corpus: dict[str, Path], tmp_path: Path) -> Path:
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hash")
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setenv("COPILOT_CONFIG", str(corpus["config"]))
+    return tmp_path
+
+
+def ingest(corpus: dict[str, Path]) -> int:
+    return main(["ingest", "--kb", str(corpus["kb"]), "--tickets", str(corpus["tickets"])])
+
+
+def test_ingest_prints_a_summary_and_is_incremental(cli_env: Path, corpus: dict[str, Path],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert ingest(corpus) == 0
+    out = capsys.readouterr().out
+    assert "added 11" in out and "skipped 1" in out and "is not solved/closed" in out
+    assert main(["ingest", "--kb", str(corpus["kb"]), "--tickets", str(corpus["tickets"]), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["added"], summary["unchanged"], summary["chunks_embedded"]) == (0, 11, 0)
+
+
+def test_ingest_bad_input_exits_non_zero_naming_file_and_line_and_keeps_good(
+        cli_env: Path, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    bad = cli_env / "bad.jsonl"
+    bad.write_text(json.dumps(TICKETS[1]) + "\nnot json\n", encoding="utf-8")
+    assert main(["ingest", "--tickets", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert f"{bad}:2" in captured.err and "added 1" in captured.out
+
+
+def test_ingest_missing_file_and_nothing_to_do(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", "--kb", str(cli_env / "missing")]) == 2
+    assert "knowledge base path not found" in capsys.readouterr().err
+    assert main(["ingest"]) == 2
+    assert "nothing to ingest" in capsys.readouterr().err
+
+
+def test_search_text_and_json(cli_env: Path, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    ingest(corpus)
+    capsys.readouterr()
+    assert main(["search", "refund bank business days", "--k", "3"]) == 0
+    assert "score" in capsys.readouterr().out
+    assert main(["search", "refund bank business days", "--k", "3", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 3 and set(hits[0]) >= {"source_id", "kind", "score", "title", "snippet"}
+
+
+def test_search_batch_one_line_per_query_and_errors_in_place(cli_env: Path, corpus: dict[str, Path],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    ingest(corpus)
+    capsys.readouterr()
+    batch = cli_env / "q.jsonl"
+    batch.write_text('{"query": "refund"}\n{"query": 3}\n{"query": "refund", "brand": "globex"}\n', encoding="utf-8")
+    assert main(["search", "--batch", str(batch), "--k", "2"]) == 1
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 3 and "error" in lines[1]
+    assert all("globex" in h["source_id"] or h["source_id"] == "ticket:G1" for h in lines[2])
+
+
+def test_suggest_json_contract(cli_env: Path, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    ingest(corpus)
+    capsys.readouterr()
+    assert main(["suggest", "--json", "--message", "Where is my refund? I returned the chair two weeks ago."]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert set(s) >= {"id", "reply", "language", "citations", "next_actions", "confidence", "flags", "drafter",
+                      "prompt_version", "latency_ms"}
+    assert s["citations"][0]["source_id"].startswith(("ticket:", "article:"))
+    assert set(s["next_actions"][0]) >= {"id", "title", "confidence"}
+
+
+def test_suggest_reads_stdin_and_ticket_file(cli_env: Path, corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    ingest(corpus)
+    capsys.readouterr()
+    ticket = {"id": "N1", "messages": [{"author": "customer", "body": "Tôi chưa nhận được hoàn tiền"}]}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(ticket)))
+    assert main(["suggest", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["language"] == "vi"
+    path = cli_env / "t.json"
+    path.write_text(json.dumps(ticket), encoding="utf-8")
+    assert main(["suggest", "--ticket", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Suggested reply (vi" in out and "Next actions" in out
+
+
+def test_suggest_bad_ticket_is_a_clear_error(cli_env: Path, corpus: dict[str, Path],
+                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"messages": [{"author": "alien", "body": "x"}]}'))
+    assert main(["suggest"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid ticket JSON" in err and "messages.0.author" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["suggest"]) == 2
+    assert "no ticket given" in capsys.readouterr().err
+
+
+def test_suggest_batch_keeps_order_and_reports_bad_lines(cli_env: Path, corpus: dict[str, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    ingest(corpus)
+    capsys.readouterr()
+    batch = cli_env / "b.jsonl"
+    batch.write_text(
+        json.dumps({"id": "1", "messages": [{"author": "customer", "body": "where is my refund"}]}) + "\n"
+        + "{oops\n"
+        + json.dumps({"id": "3", "messages": [{"author": "customer", "body": "我的退款什么时候到账"}]}) + "\n",
+        encoding="utf-8")
+    assert main(["suggest", "--batch", str(batch)]) == 1
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r.get("ticket_id") for r in rows] == ["1", None, "3"]
+    assert rows[1]["error"]["where"] == f"{batch}:2"
+    assert rows[2]["language"] == "zh"
+
+
+def test_bad_config_is_reported_with_location(cli_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = cli_env / "bad.yaml"
+    cfg.write_text("brands:\n  acme:\n    max_wordz: 3\n", encoding="utf-8")
+    assert main(["suggest", "--config", str(cfg), "--message", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid config" in err and "max_wordz" in err and str(cfg) in err
