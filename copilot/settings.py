@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     chroma_ssl: bool = False
     collection: str = "copilot"
 
-    top_k: int = Field(default=8, ge=1, le=100)
+    top_k: int = Field(default=10, ge=1, le=100)
     default_brand: str = "default"
 
     # Generative drafting: unset means the embedded drafter.

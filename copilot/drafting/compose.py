@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from copilot.retrieval.lexical import tokenize
 
-__all__ = ["adapt_reply", "best_sentences", "join_sentences", "overlap", "split_sentences", "text_size"]
+__all__ = ["adapt_reply", "best_sentences", "join_sentences", "overlap", "split_sentences", "surface_tokens", "text_size"]
 
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？])")
 _LEAD_HANDLES = re.compile(r"^(?:\s*(?:@\w+|\[HANDLE(?:_\d+)?\]))+[\s,:]*")
@@ -104,3 +105,13 @@ def best_sentences(passage: str, query: str, *, max_sentences: int = 2, max_char
 def text_size(text: str) -> int:
     """Words, counting two CJK characters as one word."""
     return len(re.findall(r"[A-Za-z0-9À-ỹ]+", text)) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
+
+
+_SURFACE = re.compile(r"[\u4e00-\u9fff]|[^\W_]+")
+
+
+def surface_tokens(text: str) -> set[str]:
+    """Words (Han characters one by one) and word bigrams, stopwords kept: a cheap proxy for
+    ROUGE-style overlap between two replies."""
+    words = _SURFACE.findall(text.lower())
+    return set(words) | {f"{a} {b}" for a, b in pairwise(words)}

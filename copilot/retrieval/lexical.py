@@ -32,6 +32,10 @@ _STOP = frozenset(
 ) | frozenset("的了是在我你他她它们吗呢吧啊和与及或也都就还")
 
 
+# bm25s logs every index build at DEBUG; hosts that configure root logging would drown in it.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
 @lru_cache(maxsize=1)
 def _jieba() -> Any:
     import jieba

@@ -267,7 +267,8 @@ def add_ticket(ticket: Ticket, where: str, out: Loaded, *, include_unresolved: b
         out.skipped.append((ticket.id, f"status {ticket.status!r} is not solved/closed"))
     elif not ticket.customer_text().strip():
         out.skipped.append((ticket.id, "no customer message"))
-    elif not ticket.agent_replies():
-        out.skipped.append((ticket.id, "no agent reply to learn from"))
+    elif not ticket.agent_replies() and not ticket.actions:
+        # A ticket resolved by an action alone (a macro, a refund) still teaches next actions.
+        out.skipped.append((ticket.id, "no agent reply or action to learn from"))
     else:
         out.tickets.append(ticket)

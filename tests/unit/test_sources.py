@@ -60,14 +60,15 @@ def test_tickets_only_resolved_by_default_and_reasons_for_skips(tmp_path: Path) 
         {"id": "3", "status": "open", "messages": [{"author": "customer", "body": "q"}, {"author": "agent", "body": "a"}]},
         {"id": "4", "status": "closed", "messages": [{"author": "customer", "body": "q"}]},
         {"id": "5", "messages": [{"author": "robot", "body": "q"}]},
+        {"id": "6", "actions": ["refund"], "messages": [{"author": "customer", "body": "q"}]},
     ]
     path = tmp_path / "t.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = load_tickets(path)
-    assert [t.id for t in out.tickets] == ["1", "2"]
-    assert dict(out.skipped) == {"3": "status 'open' is not solved/closed", "4": "no agent reply to learn from"}
+    assert [t.id for t in out.tickets] == ["1", "2", "6"]
+    assert dict(out.skipped) == {"3": "status 'open' is not solved/closed", "4": "no agent reply or action to learn from"}
     assert len(out.issues) == 1 and out.issues[0].where == f"{path}:5"
-    assert [t.id for t in load_tickets(path, include_unresolved=True).tickets] == ["1", "2", "3"]
+    assert [t.id for t in load_tickets(path, include_unresolved=True).tickets] == ["1", "2", "3", "6"]
 
 
 def test_zendesk_ticket_export_maps_comments_and_drops_internal_notes(tmp_path: Path) -> None:
