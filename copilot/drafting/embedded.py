@@ -118,7 +118,7 @@ class EmbeddedDrafter:
         signals = request.screening.signals
 
         same_lang = [h for h in request.hits if not h.chunk.locale or h.chunk.locale == lang]
-        tickets = []
+        tickets: list[_Candidate] = []
         for h in same_lang:
             if len(tickets) >= MAX_CANDIDATES:
                 break
