@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import yaml
@@ -36,6 +37,15 @@ class Prompt(BaseModel):
     @property
     def id(self) -> str:
         return f"{self.name}/{self.version}"
+
+    def texts(self) -> list[str]:
+        out = [t for t in (self.system, self.template) if t]
+        for strings in self.languages.values():
+            out.extend(strings.values())
+        return out
+
+    def used_variables(self) -> set[str]:
+        return {field for text in self.texts() for _, field, _, _ in Formatter().parse(text) if field}
 
     def for_language(self, lang: str) -> dict[str, str]:
         """The language's strings, with English filling any gap."""
@@ -74,6 +84,11 @@ def _load(root: Path, name: str, version: str) -> Prompt:
         raise PromptError(f"invalid prompt file: {exc}".splitlines()[0], where=str(path)) from exc
     if prompt.name != name or prompt.version != version:
         raise PromptError(f"file declares {prompt.id}, expected {name}/{version}", where=str(path))
+    used = prompt.used_variables()
+    if used != set(prompt.variables):
+        missing, unused = sorted(used - set(prompt.variables)), sorted(set(prompt.variables) - used)
+        raise PromptError(f"variables do not match: undeclared {missing}, declared but unused {unused}",
+                          where=str(path), hint="list every {placeholder} under `variables:` and nothing else")
     return prompt
 
 

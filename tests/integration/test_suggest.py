@@ -92,3 +92,29 @@ def test_order_without_number_suggests_asking_for_it(indexed: Copilot) -> None:
 def test_empty_ticket_is_a_clear_error(indexed: Copilot) -> None:
     with pytest.raises(InputError, match="no customer message"):
         indexed.suggest(Ticket(messages=[Message(author="agent", body="hello")]))
+
+
+def test_citations_outside_the_retrieved_set_are_dropped_and_flagged(corpus: dict, config: object,
+                                                                      tmp_path: object) -> None:
+    from copilot.drafting.base import Draft, DraftRequest
+    from copilot.models import Citation
+    from copilot.settings import Settings
+    from tests.conftest import CountingEmbedder
+
+    class Liar:
+        name = "liar"
+
+        def draft(self, request: DraftRequest) -> Draft:
+            real = request.hits[0]
+            return Draft(reply="ok", language="en", confidence=0.5, citations=[
+                Citation(source_id=real.source_id, kind=real.chunk.kind, snippet="x"),
+                Citation(source_id="article:globex-refunds", kind="article", snippet="other brand"),
+                Citation(source_id="article:invented", kind="article", snippet="made up")])
+
+    cp = Copilot(Settings(data_dir=tmp_path / "d", embedder="hash"), config=config,  # type: ignore[operator,arg-type]
+                 embedder=CountingEmbedder(), drafter=Liar())
+    cp.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
+    s = cp.suggest("Where is my refund? I returned the chair two weeks ago.")
+    assert [c.source_id for c in s.citations] == [cp.search("Where is my refund? I returned the chair two weeks "
+                                                            "ago.")[0].source_id]
+    assert "invalid_citation_removed" in s.flags and s.drafter == "liar"
