@@ -80,7 +80,7 @@ class HybridSearcher:
         where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
         qvec = self.embedder.embed_query(query)
-        dense = self.store.query(qvec, pool, where) if self.store.count() else []
+        dense = self.store.query(qvec, pool, where)
         dense_ids = [c.id for c, _ in dense]
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
         dense_sim = {c.id: s for c, s in dense}

@@ -163,7 +163,6 @@ class ChromaStore:
 
     def query(self, vector: np.ndarray[Any, Any], n: int, where: dict[str, Any]) -> list[tuple[Chunk, float]]:
         """Nearest chunks as (chunk, cosine similarity)."""
-        n = max(1, min(n, self.count() or 1))
         try:
             res = self.col.query(query_embeddings=[vector], n_results=n, where=where,  # type: ignore[arg-type]
                                  include=["documents", "metadatas", "distances"])
