@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from copilot.errors import CopilotError, InputError
 from copilot.models import Hit, Suggestion, Ticket
@@ -143,23 +143,45 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if summary.errors else 0
 
 
+def _run_batch(path: Path, handle: Callable[[str], str]) -> int:
+    """One JSON line out per line in, same order; a bad line gets an error object in its place."""
+    failed = 0
+    for lineno, line in _batch_lines(path):
+        where = f"{path}:{lineno}"
+        err: dict[str, str | None]
+        try:
+            print(handle(line))
+        except ValidationError as exc:
+            failed += 1
+            err = {"code": "invalid_input", "where": where, "message": f"{exc.errors()[0]['msg']} at {_loc(exc)}"}
+        except CopilotError as exc:
+            failed += 1
+            err = {**exc.to_dict(), "where": where}
+        except ValueError as exc:  # JSON syntax
+            failed += 1
+            err = {"code": "invalid_input", "where": where, "message": str(exc)}
+        else:
+            sys.stdout.flush()
+            continue
+        print(json.dumps({"error": err}, ensure_ascii=False))
+        print(f"error: {where}: {err['message']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+class _Query(BaseModel):
+    query: str
+    brand: str | None = None
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     cp = _copilot(args)
     if args.batch:
-        failed = 0
-        for lineno, line in _batch_lines(Path(args.batch)):
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict) or not isinstance(obj.get("query"), str):
-                    raise ValueError('expected {"query": str, "brand"?: str}')
-                hits = cp.search(obj["query"], brand=obj.get("brand") or args.brand, k=args.k)
-                print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False))
-            except (ValueError, CopilotError) as exc:
-                failed += 1
-                print(json.dumps({"error": {"code": "invalid_input", "where": f"{args.batch}:{lineno}",
-                                            "message": str(exc)}}, ensure_ascii=False))
-                print(f"error: {args.batch}:{lineno}: {exc}", file=sys.stderr)
-        return 1 if failed else 0
+        def one(line: str) -> str:
+            q = _Query.model_validate_json(line)
+            hits = cp.search(q.query, brand=q.brand or args.brand, k=args.k)
+            return json.dumps([_hit_json(h) for h in hits], ensure_ascii=False)
+
+        return _run_batch(Path(args.batch), one)
     if not args.query:
         raise InputError("no query given", hint="copilot search 'your question' or --batch FILE")
     hits = cp.search(args.query, brand=args.brand, k=args.k)
@@ -173,24 +195,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_suggest(args: argparse.Namespace) -> int:
     cp = _copilot(args)
     if args.batch:
-        failed = 0
-        for lineno, line in _batch_lines(Path(args.batch)):
-            try:
-                ticket = Ticket.model_validate_json(line)
-                print(cp.suggest(ticket, brand=args.brand).model_dump_json())
-            except ValidationError as exc:
-                failed += 1
-                msg = f"invalid ticket: {exc.errors()[0]['msg']} at {_loc(exc)}"
-                print(json.dumps({"error": {"code": "invalid_input", "where": f"{args.batch}:{lineno}",
-                                            "message": msg}}, ensure_ascii=False))
-                print(f"error: {args.batch}:{lineno}: {msg}", file=sys.stderr)
-            except CopilotError as exc:
-                failed += 1
-                print(json.dumps({"error": {**exc.to_dict(), "where": f"{args.batch}:{lineno}"}},
-                                 ensure_ascii=False))
-                print(f"error: {args.batch}:{lineno}: {exc.message}", file=sys.stderr)
-            sys.stdout.flush()
-        return 1 if failed else 0
+        return _run_batch(Path(args.batch),
+                          lambda line: cp.suggest(Ticket.model_validate_json(line), brand=args.brand).model_dump_json())
     suggestion = cp.suggest(_read_ticket(args), brand=args.brand)
     if args.json:
         print(suggestion.model_dump_json(indent=2))
