@@ -173,8 +173,14 @@ class _Query(BaseModel):
     brand: str | None = None
 
 
+def _warn_if_empty(cp: Any) -> None:
+    if cp.store.count() == 0:
+        print(f"note: the index at {cp.store.location} is empty; run `copilot ingest` first", file=sys.stderr)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     cp = _copilot(args)
+    _warn_if_empty(cp)
     if args.batch:
         def one(line: str) -> str:
             q = _Query.model_validate_json(line)
@@ -194,6 +200,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     cp = _copilot(args)
+    _warn_if_empty(cp)
     if args.batch:
         return _run_batch(Path(args.batch),
                           lambda line: cp.suggest(Ticket.model_validate_json(line), brand=args.brand).model_dump_json())
@@ -281,7 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error [{exc.code}]: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:  # settings from the environment
-        print(f"error [invalid_config]: {exc.errors()[0]['msg']} at {_loc(exc)}", file=sys.stderr)
+        field = _loc(exc)
+        print(f"error [invalid_config]: setting {field} (COPILOT_{field.upper()}): {exc.errors()[0]['msg']}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

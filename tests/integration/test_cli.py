@@ -133,3 +133,17 @@ def test_bad_config_is_reported_with_location(cli_env: Path, monkeypatch: pytest
     assert main(["suggest", "--config", str(cfg), "--message", "hi"]) == 2
     err = capsys.readouterr().err
     assert "invalid config" in err and "max_wordz" in err and str(cfg) in err
+
+
+def test_empty_index_still_answers_and_says_why(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["suggest", "--json", "--message", "where is my refund"]) == 0
+    captured = capsys.readouterr()
+    assert "no_evidence" in json.loads(captured.out)["flags"]
+    assert "is empty; run `copilot ingest` first" in captured.err
+
+
+def test_bad_setting_names_the_variable(cli_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COPILOT_TOP_K", "0")
+    assert main(["search", "refund"]) == 2
+    assert "COPILOT_TOP_K" in capsys.readouterr().err
