@@ -33,6 +33,7 @@ from bench._common import read_afqmc, read_banking77, read_tweetsumm, read_vicov
 from copilot.brand import BrandProfile
 from copilot.config import ActionSpec, CopilotConfig
 from copilot.models import Article, Message, Ticket
+from copilot.retrieval.lexical import tokenize
 from copilot.service import Copilot
 from copilot.settings import Settings
 
@@ -48,9 +49,9 @@ def ranked_sources(cp: Copilot, query: str, brand: str, mode: str, k: int = 10) 
     if mode == "hybrid":
         ids = [h.source_id for h in s.search(query, brand=brand, k=3 * k, dedupe=False)]
     elif mode == "dense":
-        ids = [c.source_id for c, _ in s.store.query(cp.embedder.embed_query(query), 3 * k, {"brand": brand})]
+        ids = [c.source_id for c, _ in s.store.query(brand, cp.embedder.embed_query(query), 3 * k)]
     else:
-        chunk_ids = [cid for cid, _ in s.lexical().search(query, brand, 3 * k)]
+        chunk_ids = [cid for cid, _ in s.lexical(brand).search(tokenize(query), 3 * k)]
         ids = [cid.rsplit("#", 1)[0] for cid in chunk_ids]
     return list(dict.fromkeys(ids))[:k]
 

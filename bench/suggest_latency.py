@@ -84,7 +84,7 @@ def run_size(data: Path, size: int, n_queries: int) -> None:
                 vecs.append(v / np.linalg.norm(v))
             lex.append(" ".join(tokenize(chunks[-1].text if not is_ticket else f"{text}\n{text[:300]}")))
         cp.store.upsert(chunks, np.stack(vecs), lex)
-    cp.store.bump_version()
+    cp.store.bump_version("bench")
     build = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -96,9 +96,14 @@ class Ingestor:
             chunks = ticket_chunks(t, brand or t.brand or self.default_brand)
             self._claim(by_source, chunks, summary)
 
-        stored = self.store.source_hashes(list(by_source))
+        by_brand: dict[str, list[str]] = {}
+        for sid, chunks in by_source.items():
+            by_brand.setdefault(chunks[0].brand, []).append(sid)
+        stored: dict[str, tuple[str, int]] = {}
+        for b, sids in by_brand.items():
+            stored.update(self.store.source_hashes(b, sids))
         plan = _Plan()
-        stale: list[str] = []
+        stale: list[tuple[str, str]] = []
         for sid, chunks in by_source.items():
             old = stored.get(sid)
             if old is not None and old[0] == chunks[0].source_hash:
@@ -106,24 +111,24 @@ class Ingestor:
                 continue
             (plan.updated if old else plan.added).add(sid)
             if old and old[1] > len(chunks):
-                stale.append(sid)  # fewer sections now: old tail chunks must go
+                stale.append((chunks[0].brand, sid))  # fewer sections now: old tail chunks must go
             plan.chunks.extend(chunks)
 
-        changed = bool(plan.chunks)
-        if stale:
-            self.store.delete_sources(stale)
+        changed = {c.brand for c in plan.chunks}
+        for b, sid in stale:
+            self.store.delete_sources(b, [sid])
         self._embed_and_store(plan.chunks, summary, progress, on_progress)
         summary.added, summary.updated, summary.unchanged = len(plan.added), len(plan.updated), plan.unchanged
 
         if prune:
-            brands = {c[0].brand for c in by_source.values()} or {brand or self.default_brand}
-            gone = [sid for b in brands for sid in self.store.sources(b) if sid not in by_source]
-            if gone:
-                self.store.delete_sources(gone)
-                summary.removed = len(gone)
-                changed = True
-        if changed:
-            self.store.bump_version()
+            for b in set(by_brand) or {brand or self.default_brand}:
+                gone = [sid for sid in self.store.sources(b) if sid not in by_source]
+                if gone:
+                    self.store.delete_sources(b, gone)
+                    summary.removed += len(gone)
+                    changed.add(b)
+        for b in changed:
+            self.store.bump_version(b)
         summary.seconds = time.perf_counter() - t0
         return summary
 

@@ -6,7 +6,6 @@
   two syllables: syllables plus syllable bigrams, and a copy without tone
   marks because customers often type without them.
 - Other languages: lower-cased words with light suffix folding.
-One BM25 index per brand makes brand isolation structural, not a filter.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-__all__ = ["BrandIndex", "LexicalIndex", "tokenize"]
+__all__ = ["BrandIndex", "build_brand_index", "tokenize"]
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -100,8 +99,11 @@ def _latin_tokens(text: str) -> list[str]:
 
 @dataclass
 class BrandIndex:
+    """BM25 over one brand's chunks: isolation is structural, not a filter."""
+
     ids: list[str]
     bm25: Any = None
+    version: str = ""
 
     def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
         if self.bm25 is None or not self.ids:
@@ -117,28 +119,11 @@ class BrandIndex:
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
-@dataclass
-class LexicalIndex:
-    """BM25 per brand, built from stored token strings so a rebuild never re-tokenises."""
-
-    version: str = ""
-    brands: dict[str, BrandIndex] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, rows: list[tuple[str, str, str]], version: str) -> LexicalIndex:
-        """rows: (chunk id, brand, space-joined tokens)."""
-        by_brand: dict[str, tuple[list[str], list[list[str]]]] = {}
-        for cid, brand, toks in rows:
-            ids, corpus = by_brand.setdefault(brand, ([], []))
-            ids.append(cid)
-            corpus.append(toks.split())
-        index = cls(version=version)
-        for brand, (ids, corpus) in by_brand.items():
-            bm25 = bm25s.BM25()
-            bm25.index(corpus, show_progress=False)
-            index.brands[brand] = BrandIndex(ids=ids, bm25=bm25)
-        return index
-
-    def search(self, query: str, brand: str, k: int) -> list[tuple[str, float]]:
-        bi = self.brands.get(brand)
-        return bi.search(tokenize(query), k) if bi else []
+def build_brand_index(rows: list[tuple[str, str]], version: str) -> BrandIndex:
+    """rows: (chunk id, space-joined tokens), as stored at ingest: a rebuild never re-tokenises."""
+    ids = [cid for cid, _ in rows]
+    if not ids:
+        return BrandIndex(ids=[], version=version)
+    bm25 = bm25s.BM25()
+    bm25.index([toks.split() for _, toks in rows], show_progress=False)
+    return BrandIndex(ids=ids, bm25=bm25, version=version)

@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) + lexical (BM25) fused with reciprocal rank fusion.
 
-Brand is a hard filter on both sides (a where-clause in Chroma, a separate
-BM25 index per brand), never a ranking hint. Every hit carries its dense
+Brand is isolation on both sides (a Chroma collection and a BM25 index per
+brand), never a ranking hint. Every hit carries its dense
 cosine (fetched for lexical-only hits too), its BM25 score and ranks, so the
 drafter can judge evidence strength and users can see why a hit came back.
 """
@@ -18,7 +18,7 @@ import numpy as np
 
 from copilot.models import Chunk, Hit, SourceKind
 from copilot.retrieval.embeddings import Embedder
-from copilot.retrieval.lexical import LexicalIndex
+from copilot.retrieval.lexical import BrandIndex, build_brand_index, tokenize
 from copilot.retrieval.store import ChromaStore
 
 __all__ = ["HybridSearcher", "rrf"]
@@ -46,50 +46,52 @@ class HybridSearcher:
     def __init__(self, store: ChromaStore, embedder: Embedder, *, version_check_s: float = 30.0) -> None:
         self.store = store
         self.embedder = embedder
-        self._lexical: LexicalIndex | None = None
-        self._checked = 0.0
+        self._lexical: dict[str, BrandIndex] = {}
+        self._checked: dict[str, float] = {}
         self._version_check_s = version_check_s
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
-        self._lexical = None
+        self._checked.clear()
 
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt when another process (or an ingest) changed the store."""
+    def lexical(self, brand: str) -> BrandIndex:
+        """The brand's BM25 index, rebuilt when an ingest (in any process) changed the brand."""
         now = time.monotonic()
-        idx = self._lexical
-        if idx is not None and now - self._checked < self._version_check_s:
+        idx = self._lexical.get(brand)
+        if idx is not None and now - self._checked.get(brand, -1e9) < self._version_check_s:
             return idx
         with self._lock:
-            version = self.store.version()
-            self._checked = now
-            if self._lexical is None or self._lexical.version != version:
-                self._lexical = LexicalIndex.build(list(self.store.iter_lexical()), version)
-            return self._lexical
+            version = self.store.version(brand)
+            self._checked[brand] = now
+            idx = self._lexical.get(brand)
+            if idx is None or idx.version != version:
+                idx = build_brand_index(list(self.store.iter_lexical(brand)), version)
+                self._lexical[brand] = idx
+            return idx
 
     def search(self, query: str, *, brand: str, k: int = 8, kinds: Sequence[SourceKind] | None = None,
                locale: str | None = None, dedupe: bool = True) -> list[Hit]:
         if not query.strip():
             return []
         pool = max(4 * k, 24)
-        clauses: list[dict[str, Any]] = [{"brand": brand}]
+        clauses: list[dict[str, Any]] = []
         if kinds and len(kinds) == 1:
             clauses.append({"kind": kinds[0]})
         if locale:
             clauses.append({"locale": locale})
-        where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
         qvec = self.embedder.embed_query(query)
-        dense = self.store.query(qvec, pool, where)
+        dense = self.store.query(brand, qvec, pool, where)
         dense_ids = [c.id for c, _ in dense]
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
         dense_sim = {c.id: s for c, s in dense}
 
-        lex = self.lexical().search(query, brand, pool)
+        lex = self.lexical(brand).search(tokenize(query), pool)
         lex_score = dict(lex)
         missing = [cid for cid, _ in lex if cid not in chunks]
         if missing:
-            for cid, (chunk, vec) in self.store.get(missing, with_vectors=True).items():
+            for cid, (chunk, vec) in self.store.get(brand, missing, with_vectors=True).items():
                 # Filters other than brand are applied here for lexical hits.
                 if (kinds and chunk.kind not in kinds) or (locale and chunk.locale != locale):
                     continue

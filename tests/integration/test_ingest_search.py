@@ -36,7 +36,7 @@ def test_changed_source_is_updated_and_old_chunks_go(indexed: Copilot, corpus: d
     s = indexed.ingest([corpus["kb"]], progress=False)
     assert (s.added, s.updated) == (0, 1)
     assert embedder.documents_embedded - before == 1
-    ids = indexed.store.col.get(where={"source_id": "article:refunds"})["ids"]
+    ids = indexed.store.collection("acme").get(where={"source_id": "article:refunds"})["ids"]
     assert ids == ["article:refunds#0"]
 
 
@@ -44,7 +44,8 @@ def test_prune_removes_sources_that_disappeared(indexed: Copilot, corpus: dict[s
     write_jsonl(corpus["tickets"], [t for t in TICKETS if t["id"] != "A3"])
     s = indexed.ingest([corpus["kb"]], [corpus["tickets"]], prune=True, progress=False)
     assert s.removed == 1
-    assert "ticket:A3" not in indexed.store.sources()
+    assert "ticket:A3" not in indexed.store.sources("acme")
+    assert "ticket:A1" in indexed.store.sources("acme")
     assert not [h for h in indexed.search("package tracking not updating", brand="acme") if h.source_id == "ticket:A3"]
 
 
@@ -57,7 +58,8 @@ def test_bad_lines_are_reported_and_good_records_ingested(copilot: Copilot, tmp_
 
 
 def test_nothing_personal_reaches_the_store(indexed: Copilot) -> None:
-    dump = json.dumps(indexed.store.col.get(include=["documents", "metadatas"]), ensure_ascii=False)
+    dump = json.dumps([indexed.store.collection(b).get(include=["documents", "metadatas"])
+                       for b in indexed.store.brands()], ensure_ascii=False)
     for secret in ("jane.doe@example.com", "A55321", "Jane"):
         assert secret not in dump
     assert "[EMAIL]" in dump
@@ -69,6 +71,7 @@ def test_brand_is_isolation_not_a_hint(indexed: Copilot) -> None:
     globex = indexed.search("Where is my refund? I returned the chair two weeks ago.", brand="globex", k=20)
     assert {h.source_id for h in globex} == {"ticket:G1", "article:globex-refunds"}
     assert indexed.search("refund", brand="nobody") == []
+    assert indexed.store.brands() == ["acme", "globex"]
 
 
 def test_hits_expose_dense_and_lexical_scores_and_kind_filter(indexed: Copilot) -> None:
