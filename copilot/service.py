@@ -58,7 +58,7 @@ class Copilot:
 
     @cached_property
     def searcher(self) -> HybridSearcher:
-        return HybridSearcher(self.store, self.embedder)
+        return HybridSearcher(self.store, self.embedder, cache_dir=self.settings.data_dir / "lexical")
 
     @cached_property
     def drafter(self) -> Drafter:

@@ -8,10 +8,13 @@ drafter can judge evidence strength and users can see why a hit came back.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,9 +46,13 @@ def _shingles(text: str) -> set[str]:
 
 
 class HybridSearcher:
-    def __init__(self, store: ChromaStore, embedder: Embedder, *, version_check_s: float = 30.0) -> None:
+    def __init__(self, store: ChromaStore, embedder: Embedder, *, version_check_s: float = 30.0,
+                 cache_dir: Path | None = None) -> None:
         self.store = store
         self.embedder = embedder
+        # BM25 indexes are cached on local disk per brand and store version: a restarted
+        # process skips re-reading every chunk's tokens from Chroma (16 s at 100k chunks).
+        self.cache_dir = cache_dir
         self._lexical: dict[str, BrandIndex] = {}
         self._checked: dict[str, float] = {}
         self._version_check_s = version_check_s
@@ -65,9 +72,41 @@ class HybridSearcher:
             self._checked[brand] = now
             idx = self._lexical.get(brand)
             if idx is None or idx.version != version:
-                idx = build_brand_index(list(self.store.iter_lexical(brand)), version)
+                idx = self._load_cached(brand, version)
+                if idx is None:
+                    idx = build_brand_index(list(self.store.iter_lexical(brand)), version)
+                    self._save_cached(brand, idx)
                 self._lexical[brand] = idx
             return idx
+
+    def _cache_path(self, brand: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / f"{self.store.collection_name(brand)}.bm25.pkl"
+
+    def _load_cached(self, brand: str, version: str) -> BrandIndex | None:
+        path = self._cache_path(brand)
+        if path is None or not path.is_file():
+            return None
+        try:
+            with path.open("rb") as fh:
+                idx = pickle.load(fh)  # our own cache file in the user's data dir
+        except Exception:
+            return None  # a stale or partial cache is rebuilt, never fatal
+        return idx if isinstance(idx, BrandIndex) and idx.version == version else None
+
+    def _save_cached(self, brand: str, idx: BrandIndex) -> None:
+        path = self._cache_path(brand)
+        if path is None or not idx.version:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(idx, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)  # atomic: readers never see half a file
+        except OSError:
+            pass  # a read-only data dir only costs the rebuild
 
     def search(self, query: str, *, brand: str, k: int = 8, kinds: Sequence[SourceKind] | None = None,
                locale: str | None = None, dedupe: bool = True) -> list[Hit]:

@@ -87,6 +87,9 @@ class ChromaStore:
 
     # --- collections ----------------------------------------------------------------------------
 
+    def collection_name(self, brand: str) -> str:
+        return self._name(brand)
+
     def _name(self, brand: str) -> str:
         digest = hashlib.sha1(brand.encode()).hexdigest()[:8]
         return f"{self.prefix}{_slug(brand, 20)}-{digest}"

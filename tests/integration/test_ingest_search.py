@@ -106,3 +106,20 @@ def test_store_persists_across_processes(indexed: Copilot, tmp_path: Path) -> No
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "data")], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == [str(indexed.store.count()), "article:shipping"]
+
+
+def test_bm25_cache_is_reused_by_a_new_process_and_refreshed_after_ingest(indexed: Copilot, tmp_path: Path,
+                                                                        corpus: dict[str, Path]) -> None:
+    indexed.search("refund", brand="acme")
+    cached = list((tmp_path / "data" / "lexical").glob("*.bm25.pkl"))
+    assert len(cached) == 1
+
+    fresh = Copilot(indexed.settings, config=indexed.config, embedder=CountingEmbedder())
+    fresh.store.iter_lexical = None  # type: ignore[method-assign,assignment]  # must not be needed
+    assert fresh.search("refund bank business days", brand="acme")[0].lexical is not None
+
+    arts = [dict(a) for a in ARTICLES] + [{"id": "new", "title": "Gift wrap", "brand": "acme",
+                                           "body": "We offer gift wrapping with a handwritten card."}]
+    write_jsonl(corpus["kb"], arts)
+    indexed.ingest([corpus["kb"]], progress=False)
+    assert indexed.search("gift wrapping handwritten", brand="acme")[0].source_id == "article:new"
