@@ -124,6 +124,8 @@ class LangChainEmbedder:
         self.dim = dim or len(self.embed_query("dimension probe"))
 
     def embed_documents(self, texts: Sequence[str]) -> Vector:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         try:
             return _normalise(np.asarray(self._impl.embed_documents(list(texts)), dtype=np.float32))
         except Exception as exc:

