@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "Article",
@@ -20,6 +20,8 @@ __all__ = [
 
 SourceKind = Literal["article", "ticket"]
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
+# Exports often carry numeric ids (Zendesk, CSV): accept them, store text.
+SourceId = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
 
 
 class Message(BaseModel):
@@ -35,7 +37,7 @@ class Ticket(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str = ""
+    id: SourceId = ""
     subject: str | None = None
     status: str | None = None
     brand: str | None = None
@@ -44,11 +46,6 @@ class Ticket(BaseModel):
     actions: list[str] = Field(default_factory=list)
     messages: list[Message] = Field(default_factory=list)
     customer_name: str | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_str(cls, v: object) -> object:
-        return str(v) if isinstance(v, int) else v
 
     @property
     def is_resolved(self) -> bool:
@@ -65,7 +62,7 @@ class Ticket(BaseModel):
 class Article(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: str
+    id: SourceId
     title: str = ""
     body: str
     url: str | None = None
@@ -73,11 +70,6 @@ class Article(BaseModel):
     brand: str | None = None
     tags: list[str] = Field(default_factory=list)
     updated_at: str | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_str(cls, v: object) -> object:
-        return str(v) if isinstance(v, int) else v
 
 
 class Chunk(BaseModel):
