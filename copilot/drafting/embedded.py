@@ -106,6 +106,38 @@ class EmbeddedDrafter:
         disclaimer = profile.disclaimers.get(lang, profile.disclaimers.get("*", ""))
         return greeting, sign_off.format(brand=display), disclaimer
 
+    def _candidates(self, hits: list[Hit], lang: str) -> list[_Candidate]:
+        """Past first replies close enough to reuse, adapted; those gutted by adaptation are dropped."""
+        out: list[_Candidate] = []
+        for h in hits:
+            if len(out) >= MAX_CANDIDATES:
+                break
+            if h.chunk.kind != "ticket" or not h.chunk.replies or self.calibrated(h.dense) < TICKET_MIN:
+                continue
+            original = h.chunk.replies[0]
+            reply = adapt_reply(original, lang)
+            if text_size(reply) < max(4, MIN_KEPT_SHARE * text_size(original)):
+                continue
+            out.append(_Candidate(h, reply, self.calibrated(h.dense), surface_tokens(reply)))
+        return out
+
+    def _kb_passage(self, top: Hit, query: str, lang: str, s: dict[str, str],
+                    reused: str | None) -> tuple[list[str], Citation] | None:
+        """The article's answering sentences not already said by the reused reply, plus its link."""
+        sents = best_sentences(top.chunk.text.split("\n", 1)[-1], query)
+        if not sents:
+            return None
+        used = set(tokenize(reused)) if reused else set()
+        fresh = [x for x in sents if overlap(set(tokenize(x)), used) < REDUNDANT] if used else sents
+        parts = []
+        if fresh:
+            text = join_sentences(fresh, lang)
+            parts.append(text if reused else f"{s['kb_intro']} {text}")
+        if top.chunk.url:
+            parts.append(s["see_article"].format(title=top.chunk.url))
+        # Cited even when every sentence was redundant: it backs what the reply says.
+        return parts, _citation(top, join_sentences(sents, lang))
+
     # --- main ----------------------------------------------------------------------------------
 
     def draft(self, request: DraftRequest) -> Draft:
@@ -118,17 +150,7 @@ class EmbeddedDrafter:
         signals = request.screening.signals
 
         same_lang = [h for h in request.hits if not h.chunk.locale or h.chunk.locale == lang]
-        tickets: list[_Candidate] = []
-        for h in same_lang:
-            if len(tickets) >= MAX_CANDIDATES:
-                break
-            if h.chunk.kind != "ticket" or not h.chunk.replies or self.calibrated(h.dense) < TICKET_MIN:
-                continue
-            original = h.chunk.replies[0]
-            reply = adapt_reply(original, lang)
-            if text_size(reply) < max(4, MIN_KEPT_SHARE * text_size(original)):
-                continue
-            tickets.append(_Candidate(h, reply, self.calibrated(h.dense), surface_tokens(reply)))
+        tickets = self._candidates(same_lang, lang)
         # Dense similarity judges whether a passage answers; BM25 already helped it be retrieved.
         articles = sorted((h for h in same_lang if h.chunk.kind == "article"
                            and self.calibrated(h.dense) >= ARTICLE_MIN), key=lambda h: -(h.dense or 0.0))
@@ -150,19 +172,13 @@ class EmbeddedDrafter:
                 best = max(best, chosen.closeness)
             best_ticket = max((c.closeness for c in tickets), default=0.0)
             if articles and self.calibrated(articles[0].dense) >= best_ticket - 0.25:
-                top = articles[0]
-                sents = best_sentences(top.chunk.text.split("\n", 1)[-1], request.query)
-                used = set(tokenize(body_parts[-1])) if citations else set()
-                fresh = [x for x in sents if overlap(set(tokenize(x)), used) < REDUNDANT] if used else sents
-                if sents:
-                    text = join_sentences(fresh, lang)
-                    if fresh:
-                        body_parts.append(text if tickets else f"{s['kb_intro']} {text}")
-                    if top.chunk.url:
-                        body_parts.append(s["see_article"].format(title=top.chunk.url))
-                    # Cited even when every sentence was redundant: it backs what the reply says.
-                    citations.append(_citation(top, join_sentences(sents, lang)))
-                    best = max(best, self.calibrated(top.dense))
+                added = self._kb_passage(articles[0], request.query, lang, s,
+                                         reused=body_parts[-1] if citations else None)
+                if added is not None:
+                    parts, citation = added
+                    body_parts.extend(parts)
+                    citations.append(citation)
+                    best = max(best, self.calibrated(articles[0].dense))
             if not citations:
                 flags.append("no_evidence")
                 if foreign_articles:
