@@ -38,6 +38,11 @@ ARTICLE_MIN = 0.20    # ... for a KB passage to be quoted
 # candidates (a medoid) beats the nearest neighbour's reply; weight 5 on word+bigram overlap.
 CONSENSUS_WEIGHT = 5.0
 MAX_CANDIDATES = 10
+# Only replies nearly as close as the closest compete, and only when there are enough of them:
+# with a small history, replies to *other* problems agree with each other (same policy words)
+# and a generic one would win. Below MIN_PEERS the closest reply is used.
+CANDIDATE_MARGIN = 0.15
+MIN_PEERS = 3
 MIN_KEPT_SHARE = 0.4   # a reply that loses more than this to adaptation was about another case
 REDUNDANT = 0.5       # KB sentences this close to the reused reply add nothing
 SNIPPET_CHARS = 240
@@ -84,8 +89,10 @@ class EmbeddedDrafter:
         return "en", self.template.for_language("en")
 
     def _pick_reply(self, cands: list[_Candidate]) -> _Candidate:
-        if len(cands) == 1:
-            return cands[0]
+        closest = max(c.closeness for c in cands)
+        cands = [c for c in cands if c.closeness >= closest - CANDIDATE_MARGIN]
+        if len(cands) < MIN_PEERS:
+            return max(cands, key=lambda c: c.closeness)
 
         def score(c: _Candidate) -> float:
             others = [o for o in cands if o is not c]

@@ -50,3 +50,14 @@ def test_demo_command_prints_a_grounded_suggestion(tmp_path: Path) -> None:
                          "Tôi muốn trả lại cái ghế, làm thế nào?"], capture_output=True, text=True, env=env,
                         check=True, timeout=300)
     assert '"language": "vi"' in vi.stdout and "Chào bạn" in vi.stdout
+
+
+def test_demo_tracking_question_in_chinese_reuses_the_tracking_answer(tmp_path: Path) -> None:
+    env = {**os.environ, "COPILOT_DATA_DIR": str(tmp_path / "demo")}
+    env.pop("COPILOT_EMBEDDER", None)
+    out = subprocess.run([sys.executable, "-m", "copilot.cli", "demo", "--json", "--message",
+                          "我的包裹还没到，怎么查物流？"], capture_output=True, text=True, env=env, check=True,
+                         timeout=300)
+    s = json.loads(out.stdout[out.stdout.index("{"): out.stdout.rindex("}") + 1])
+    assert s["language"] == "zh" and "物流" in s["reply"] and "退货" not in s["reply"]
+    assert s["citations"][0]["source_id"] == "ticket:T1056"

@@ -118,3 +118,21 @@ def test_citations_outside_the_retrieved_set_are_dropped_and_flagged(corpus: dic
     assert [c.source_id for c in s.citations] == [cp.search("Where is my refund? I returned the chair two weeks "
                                                             "ago.")[0].source_id]
     assert "invalid_citation_removed" in s.flags and s.drafter == "liar"
+
+
+def test_a_generic_reply_never_beats_a_much_closer_one(indexed: Copilot, tmp_path: object) -> None:
+    from copilot.drafting.compose import surface_tokens
+    from copilot.drafting.embedded import EmbeddedDrafter, _Candidate
+    from copilot.models import Chunk, Hit
+
+    def cand(text: str, closeness: float) -> _Candidate:
+        hit = Hit(chunk=Chunk(id="t#0", source_id="ticket:t", kind="ticket", text="q", brand="acme"), score=0.0)
+        return _Candidate(hit, text, closeness, surface_tokens(text))
+
+    generic = "You can return most items within 30 days for a full refund."
+    cands = [cand("Tracking links are in your shipping e-mail.", 0.9)] + [cand(generic, 0.45) for _ in range(4)]
+    assert EmbeddedDrafter(indexed.embedder)._pick_reply(cands).reply.startswith("Tracking")
+    close = [cand("Tracking links are in your shipping e-mail.", 0.9)] + [cand(generic, 0.85) for _ in range(4)]
+    assert EmbeddedDrafter(indexed.embedder)._pick_reply(close).reply == generic  # consensus among peers
+    few = [cand("Tracking links are in your shipping e-mail.", 0.9), cand(generic, 0.85)]
+    assert EmbeddedDrafter(indexed.embedder)._pick_reply(few).reply.startswith("Tracking")  # too few peers
