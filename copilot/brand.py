@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice"]
+__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice", "enforce_banned"]
 
 
 class BrandProfile(BaseModel):
@@ -48,7 +48,8 @@ def _sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-def _apply_banned(body: str, profile: BrandProfile) -> str:
+def enforce_banned(body: str, profile: BrandProfile) -> str:
+    """Replace banned phrases (or drop their sentences when the replacement is empty)."""
     for phrase, replacement in profile.banned_phrases.items():
         pattern = re.compile(re.escape(phrase), re.IGNORECASE)
         if not pattern.search(body):
@@ -88,7 +89,7 @@ def _trim(body: str, max_words: int) -> str:
 def apply_voice(body: str, profile: BrandProfile, *, lang: str, greeting: str, sign_off: str,
                 disclaimer: str = "") -> str:
     """Wrap a reply body in greeting / sign-off / disclaimer, enforcing banned phrases and length."""
-    body = _trim(_apply_banned(body.strip(), profile), profile.max_words)
+    body = _trim(enforce_banned(body.strip(), profile), profile.max_words)
     parts = []
     if profile.use_greeting and greeting:
         parts.append(greeting)

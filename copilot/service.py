@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from copilot.actions import ActionRanker
 from copilot.config import CopilotConfig, load_config
 from copilot.drafting.base import Drafter, DraftRequest
 from copilot.drafting.embedded import EmbeddedDrafter
-from copilot.errors import InputError
+from copilot.errors import ConfigError, InputError
 from copilot.guardrails import screen
 from copilot.language import detect_language
 from copilot.models import Article, Hit, Message, SourceKind, Suggestion, Ticket
@@ -62,7 +64,30 @@ class Copilot:
 
     @cached_property
     def drafter(self) -> Drafter:
-        return self._drafter or EmbeddedDrafter(self.embedder)
+        if self._drafter is not None:
+            return self._drafter
+        embedded = EmbeddedDrafter(self.embedder)
+        if not self.settings.llm_model:
+            return embedded
+        return self._llm_drafter(embedded)
+
+    def _llm_drafter(self, fallback: EmbeddedDrafter) -> Drafter:
+        from copilot.drafting.llm import LLMDrafter, StructuredMethod
+
+        s = self.settings
+        from langchain_openai import ChatOpenAI
+
+        if s.openai_api_key is None and not s.llm_base_url:
+            raise ConfigError("COPILOT_LLM_MODEL is set but there is no OPENAI_API_KEY",
+                              hint="set OPENAI_API_KEY, or COPILOT_LLM_BASE_URL for an OpenAI-compatible server")
+        key = s.openai_api_key or SecretStr("not-needed")
+        chat = ChatOpenAI(model=s.llm_model or "", api_key=key, base_url=s.llm_base_url, timeout=s.llm_timeout_s,
+                          max_retries=s.llm_max_retries, temperature=0.2)
+        method: StructuredMethod = ("json_object" if s.llm_base_url else "json_schema") \
+            if s.llm_structured_output == "auto" else s.llm_structured_output
+        name = f"{'openai-compatible' if s.llm_base_url else 'openai'}:{s.llm_model}"
+        return LLMDrafter(chat, fallback=fallback, name=name, method=method,
+                          action_ids=[a.id for a in self.config.action_catalog()])
 
     @cached_property
     def actions(self) -> ActionRanker:

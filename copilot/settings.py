@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "COPILOT_OPENAI_API_KEY")
     )
+
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    # How to ask for JSON: "auto" = json_schema on OpenAI, json_object on other servers.
+    llm_structured_output: Literal["auto", "json_schema", "json_object", "none"] = "auto"
 
     # Override where prompt/template files are read from (defaults to the packaged ones).
     prompts_dir: Path | None = None

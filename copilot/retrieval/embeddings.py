@@ -173,11 +173,8 @@ def make_embedder(spec: str, *, openai_api_key: str | None = None, base_url: str
     if kind == "hash":
         return HashEmbedder(int(arg) if arg else 256)
     if kind == "openai":
-        try:
-            from langchain_openai import OpenAIEmbeddings
-        except ImportError as exc:
-            raise ConfigError("OpenAI embeddings need langchain-openai",
-                              hint="pip install 'support-copilot[openai]'") from exc
+        from langchain_openai import OpenAIEmbeddings
+
         if not openai_api_key and not base_url:
             raise ConfigError("OpenAI embeddings need an API key", hint="set OPENAI_API_KEY")
         model = arg or "text-embedding-3-small"

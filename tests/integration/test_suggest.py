@@ -136,3 +136,32 @@ def test_a_generic_reply_never_beats_a_much_closer_one(indexed: Copilot, tmp_pat
     assert EmbeddedDrafter(indexed.embedder)._pick_reply(close).reply == generic  # consensus among peers
     few = [cand("Tracking links are in your shipping e-mail.", 0.9), cand(generic, 0.85)]
     assert EmbeddedDrafter(indexed.embedder)._pick_reply(few).reply.startswith("Tracking")  # too few peers
+
+
+def test_llm_by_settings_alone_and_an_unreachable_server_falls_back(corpus: dict, config: object,
+                                                                    tmp_path: object) -> None:
+    import socket
+
+    from copilot.settings import Settings
+    from tests.conftest import CountingEmbedder
+
+    with socket.socket() as s:  # a loopback port nobody listens on: connection refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(data_dir=tmp_path / "d", embedder="hash", llm_model="tiny-model",  # type: ignore[operator]
+                        llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=2, llm_max_retries=0)
+    cp = Copilot(settings, config=config, embedder=CountingEmbedder())  # type: ignore[arg-type]
+    cp.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
+    s = cp.suggest("Where is my refund? I returned the chair two weeks ago.")
+    assert s.drafter == "openai-compatible:tiny-model"
+    assert "llm_fallback" in s.flags and "5 to 7 business days" in s.reply and s.citations
+
+
+def test_llm_without_key_or_server_is_a_config_error(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.errors import ConfigError
+    from copilot.settings import Settings
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    cp = Copilot(Settings(data_dir=tmp_path / "d", embedder="hash", llm_model="gpt-4o-mini"))  # type: ignore[operator]
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        _ = cp.drafter

@@ -1,0 +1,156 @@
+"""The generative drafter: a LangChain chat model asked for structured JSON, checked, with fallback.
+
+The prompt is a versioned file (prompts/draft_reply/). Structured output works with any
+OpenAI-compatible server: ``json_schema`` where supported (OpenAI), ``json_object`` for servers that
+only offer JSON mode (llama.cpp, vLLM, Ollama), or plain text parsing. A reply that does not parse
+is repaired once; any other failure (timeout, HTTP error, second parse failure, wrong language)
+falls back to the embedded drafter with the flag ``llm_fallback``: the agent always gets a suggestion.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from copilot.brand import apply_voice, enforce_banned
+from copilot.drafting.base import Draft, DraftRequest
+from copilot.drafting.embedded import EmbeddedDrafter, _citation
+from copilot.language import detect_language
+from copilot.models import Hit
+from copilot.prompts import Prompt, load_prompt
+
+__all__ = ["LLMDraft", "LLMDrafter", "StructuredMethod"]
+
+StructuredMethod = Literal["json_schema", "json_object", "none"]
+MAX_SOURCES = 6
+_NUMBERISH = re.compile(r"\d+(?:[.,]\d+)?%?|\$\s?\d+")
+_SENT = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+class LLMAction(BaseModel):
+    id: str
+    reason: str = ""
+    confidence: float = Field(default=0.5, ge=0, le=1)
+
+
+class LLMDraft(BaseModel):
+    reply: str = Field(min_length=1)
+    cited_source_ids: list[str] = Field(default_factory=list)
+    next_actions: list[LLMAction] = Field(default_factory=list)
+    confidence: float = Field(default=0.5, ge=0, le=1)
+
+
+def _parse(content: Any) -> LLMDraft:
+    text = content if isinstance(content, str) else json.dumps(content)
+    start, end = text.find("{"), text.rfind("}")
+    if start == -1 or end < start:
+        raise ValueError("no JSON object in the answer")
+    return LLMDraft.model_validate_json(text[start : end + 1])
+
+
+def _source_block(hits: list[Hit]) -> str:
+    parts = []
+    for h in hits[:MAX_SOURCES]:
+        c = h.chunk
+        body = c.text if c.kind == "article" else f"Customer: {c.text}\nAgent: {c.replies[0] if c.replies else ''}"
+        parts.append(f'<source id="{c.source_id}" title="{c.title}">\n{body[:1500]}\n</source>')
+    return "\n".join(parts) or "(no sources found)"
+
+
+def unsupported_numbers(reply: str, sources: list[str]) -> list[str]:
+    """Sentences stating a number (amount, time frame, percentage) that no cited source contains."""
+    support = " ".join(sources)
+    out = []
+    for sentence in _SENT.split(reply):
+        nums = _NUMBERISH.findall(sentence)
+        if nums and any(n.replace("$", "").strip() not in support for n in nums):
+            out.append(sentence.strip())
+    return out
+
+
+class LLMDrafter:
+    def __init__(self, chat_model: Any, *, fallback: EmbeddedDrafter, name: str,
+                 method: StructuredMethod = "json_object", prompt: Prompt | None = None,
+                 action_ids: list[str] | None = None) -> None:
+        self.chat_model = chat_model
+        self.fallback = fallback
+        self.name = name
+        self.method = method
+        self.prompt = prompt or load_prompt("draft_reply")
+        self.action_ids = action_ids or []
+
+    def _model(self) -> Any:
+        if self.method == "json_schema":
+            schema = {"name": "draft", "schema": LLMDraft.model_json_schema(), "strict": False}
+            return self.chat_model.bind(response_format={"type": "json_schema", "json_schema": schema})
+        if self.method == "json_object":
+            return self.chat_model.bind(response_format={"type": "json_object"})
+        return self.chat_model
+
+    def messages(self, request: DraftRequest) -> list[Any]:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        p, profile = self.prompt, request.profile
+        values = {
+            "brand_name": profile.name or request.brand, "tone_rules": "; ".join(profile.tone_rules) or profile.tone,
+            "language": request.language, "max_words": str(profile.max_words),
+            "actions": ", ".join(self.action_ids) or "(none)", "sources": _source_block(request.hits),
+            "ticket": request.query,
+        }
+        return [SystemMessage(content=(p.system or "").format(**values)),
+                HumanMessage(content=(p.template or "").format(**values))]
+
+    def _generate(self, request: DraftRequest) -> LLMDraft:
+        from langchain_core.messages import AIMessage, HumanMessage
+
+        model = self._model()
+        messages = self.messages(request)
+        answer = model.invoke(messages)
+        try:
+            return _parse(answer.content)
+        except (ValueError, ValidationError) as exc:
+            # One repair round: show the model its answer and the error.
+            messages += [AIMessage(content=str(answer.content)),
+                         HumanMessage(content=f"That was not a valid JSON object for the schema ({exc}). "
+                                              "Answer again with only the JSON object.")]
+            return _parse(model.invoke(messages).content)
+
+    def draft(self, request: DraftRequest) -> Draft:
+        try:
+            out = self._generate(request)
+        except Exception as exc:
+            return self._fall_back(request, reason=type(exc).__name__)
+        flags: list[str] = []
+        by_id = {h.source_id: h for h in request.hits}
+        cited = [by_id[s] for s in dict.fromkeys(out.cited_source_ids) if s in by_id]
+        if len(cited) != len(set(out.cited_source_ids)):
+            flags.append("invalid_citation_removed")
+        body = enforce_banned(out.reply.strip(), request.profile)
+        if detect_language(body, default=request.language) != request.language:
+            return self._fall_back(request, reason="wrong_language", extra=["wrong_language"])
+        lang, strings = self.fallback._strings(request.language)
+        greeting, sign_off, disclaimer = self.fallback._frame(request.profile, request.brand, lang, strings,
+                                                              request.customer_name)
+        reply = apply_voice(body, request.profile, lang=lang, greeting=greeting, sign_off=sign_off,
+                            disclaimer=disclaimer)
+        confidence = out.confidence
+        sources = [h.chunk.text + " " + " ".join(h.chunk.replies) for h in cited]
+        if unsupported_numbers(body, sources):
+            flags.append("unsupported_claim")
+            confidence *= 0.6
+        if not cited:
+            confidence = min(confidence, 0.3)
+        if request.screening.injection:
+            flags.append("possible_prompt_injection")
+        if request.screening.signals:
+            flags.append("escalate")
+        return Draft(reply=reply, language=request.language, citations=[_citation(h, h.chunk.text) for h in cited],
+                     confidence=round(confidence, 3), flags=flags, prompt_version=self.prompt.id)
+
+    def _fall_back(self, request: DraftRequest, *, reason: str, extra: list[str] | None = None) -> Draft:
+        draft = self.fallback.draft(request)
+        draft.flags = [*draft.flags, "llm_fallback", *(extra or [])]
+        return draft
