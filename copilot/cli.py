@@ -212,6 +212,22 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rewrite(args: argparse.Namespace) -> int:
+    source = str(args.suggestion) if args.suggestion else "standard input"
+    raw = _read_text(Path(args.suggestion)) if args.suggestion else sys.stdin.read()
+    try:
+        suggestion = Suggestion.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InputError(f"invalid suggestion JSON: {exc.errors()[0]['msg']} at {_loc(exc)}", where=source,
+                         hint="pass the output of `copilot suggest --json`") from exc
+    out = _copilot(args).rewrite(suggestion, args.instruction, language=args.language)
+    if args.json:
+        print(out.model_dump_json(indent=2))
+    else:
+        _print_suggestion(out, sys.stdout)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from copilot.service import Copilot
 
@@ -269,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--brand")
     pg.add_argument("--json", action="store_true")
     pg.set_defaults(func=cmd_suggest)
+
+    pr = sub.add_parser("rewrite", parents=[common], help="rewrite a suggestion (shorter, friendlier, formal...)")
+    pr.add_argument("instruction", help='"shorter", "friendlier", "more formal", "translate", or your own edit')
+    pr.add_argument("--suggestion", metavar="FILE", help="suggestion JSON (default: standard input)")
+    pr.add_argument("--language", help="target language for translate (default: the suggestion's)")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=cmd_rewrite)
 
     pd = sub.add_parser("demo", parents=[common], help="index the bundled demo brand and suggest a reply")
     pd.add_argument("--message", help="the customer message to answer")

@@ -14,6 +14,7 @@ from copilot.actions import ActionRanker
 from copilot.config import CopilotConfig, load_config
 from copilot.drafting.base import Drafter, DraftRequest
 from copilot.drafting.embedded import EmbeddedDrafter
+from copilot.drafting.rewrite import Rewriter
 from copilot.errors import ConfigError, InputError
 from copilot.guardrails import screen
 from copilot.language import detect_language
@@ -70,6 +71,33 @@ class Copilot:
         if not self.settings.llm_model:
             return embedded
         return self._llm_drafter(embedded)
+
+    @cached_property
+    def rewriter(self) -> Rewriter:
+        from copilot.drafting.llm import LLMDrafter
+
+        embedded = EmbeddedDrafter(self.embedder)
+        chat = self.drafter.chat_model if isinstance(self.drafter, LLMDrafter) else None
+        return Rewriter(embedded, chat_model=chat)
+
+    def rewrite(self, suggestion: Suggestion, instruction: str, *, language: str | None = None) -> Suggestion:
+        """Rewrite a suggestion's reply: shorter, friendlier, more formal, translated, or free-text edits.
+
+        ``language`` is the customer's language for "translate" (default: the suggestion's).
+        """
+        if not instruction.strip():
+            raise InputError("the rewrite instruction is empty", hint='e.g. "shorter", "more formal", "translate"')
+        t0 = time.perf_counter()
+        brand = suggestion.brand or self.default_brand()
+        reply, lang, flags = self.rewriter.rewrite(
+            suggestion.reply, instruction, language=suggestion.language, target_language=language or
+            suggestion.language, brand=brand, profile=self.config.brand(brand),
+            sources=[c.snippet for c in suggestion.citations])
+        return suggestion.model_copy(update={
+            "id": uuid.uuid4().hex, "reply": reply, "language": lang,
+            "flags": list(dict.fromkeys([*suggestion.flags, *flags])),
+            "latency_ms": round((time.perf_counter() - t0) * 1000, 2),
+        })
 
     def _llm_drafter(self, fallback: EmbeddedDrafter) -> Drafter:
         from copilot.drafting.llm import LLMDrafter, StructuredMethod
