@@ -87,7 +87,8 @@ class LLMDrafter:
             schema = {"name": "draft", "schema": LLMDraft.model_json_schema(), "strict": False}
             return self.chat_model.bind(response_format={"type": "json_schema", "json_schema": schema})
         if self.method == "json_object":
-            return self.chat_model.bind(response_format={"type": "json_object"})
+            # "schema" is how llama.cpp's server constrains JSON mode; servers without it ignore the key.
+            return self.chat_model.bind(response_format={"type": "json_object", "schema": LLMDraft.model_json_schema()})
         return self.chat_model
 
     def messages(self, request: DraftRequest) -> list[Any]:
