@@ -139,5 +139,7 @@ class Suggestion(BaseModel):
     drafter: str
     prompt_version: str | None = None
     latency_ms: float = 0.0
+    # For LLM drafting: calls, input/output tokens and milliseconds spent in the model.
+    usage: dict[str, float] = Field(default_factory=dict)
     brand: str | None = None
     ticket_id: str | None = None

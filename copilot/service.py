@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -37,7 +38,9 @@ class Copilot:
     """
 
     def __init__(self, settings: Settings | None = None, *, config: CopilotConfig | None = None,
-                 embedder: Embedder | None = None, drafter: Drafter | None = None) -> None:
+                 embedder: Embedder | None = None, drafter: Drafter | None = None,
+                 callbacks: list[Any] | None = None) -> None:
+        self.callbacks = callbacks or []
         self.settings = settings or Settings()
         self.config = config if config is not None else load_config(self.settings.config)
         self._embedder = embedder
@@ -115,7 +118,7 @@ class Copilot:
             if s.llm_structured_output == "auto" else s.llm_structured_output
         name = f"{'openai-compatible' if s.llm_base_url else 'openai'}:{s.llm_model}"
         return LLMDrafter(chat, fallback=fallback, name=name, method=method,
-                          action_ids=[a.id for a in self.config.action_catalog()])
+                          action_ids=[a.id for a in self.config.action_catalog()], callbacks=self.callbacks)
 
     @cached_property
     def actions(self) -> ActionRanker:
@@ -181,5 +184,6 @@ class Copilot:
             next_actions=next_actions, confidence=draft.confidence, flags=list(dict.fromkeys(flags)),
             drafter=getattr(self.drafter, "name", type(self.drafter).__name__),
             prompt_version=draft.prompt_version, latency_ms=round((time.perf_counter() - t0) * 1000, 2),
+            usage=draft.usage,
             brand=brand_name, ticket_id=ticket.id or None,
         )

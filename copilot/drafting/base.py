@@ -32,6 +32,8 @@ class Draft:
     confidence: float
     flags: list[str] = field(default_factory=list)
     prompt_version: str | None = None
+    # LLM calls, tokens and time spent in them (empty for the embedded drafter).
+    usage: dict[str, float] = field(default_factory=dict)
 
 
 class Drafter(Protocol):

@@ -10,7 +10,9 @@ falls back to the embedded drafter with the flag ``llm_fallback``: the agent alw
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -24,6 +26,7 @@ from copilot.prompts import Prompt, load_prompt
 
 __all__ = ["LLMDraft", "LLMDrafter", "StructuredMethod"]
 
+log = logging.getLogger(__name__)
 StructuredMethod = Literal["json_schema", "json_object", "none"]
 MAX_SOURCES = 6
 _NUMBERISH = re.compile(r"\d+(?:[.,]\d+)?%?|\$\s?\d+")
@@ -74,7 +77,9 @@ def unsupported_numbers(reply: str, sources: list[str]) -> list[str]:
 class LLMDrafter:
     def __init__(self, chat_model: Any, *, fallback: EmbeddedDrafter, name: str,
                  method: StructuredMethod = "json_object", prompt: Prompt | None = None,
-                 action_ids: list[str] | None = None) -> None:
+                 action_ids: list[str] | None = None, callbacks: list[Any] | None = None) -> None:
+        # LangChain callback handlers (LangSmith, custom tracers) receive every model call.
+        self.callbacks = callbacks or []
         self.chat_model = chat_model
         self.fallback = fallback
         self.name = name
@@ -104,12 +109,24 @@ class LLMDrafter:
         return [SystemMessage(content=(p.system or "").format(**values)),
                 HumanMessage(content=(p.template or "").format(**values))]
 
-    def _generate(self, request: DraftRequest) -> LLMDraft:
+    def _call(self, model: Any, messages: list[Any], usage: dict[str, float]) -> Any:
+        t0 = time.perf_counter()
+        try:
+            answer = model.invoke(messages, config={"callbacks": self.callbacks, "run_name": "copilot.draft"})
+        finally:
+            usage["llm_calls"] = usage.get("llm_calls", 0) + 1
+            usage["llm_ms"] = round(usage.get("llm_ms", 0.0) + 1000 * (time.perf_counter() - t0), 2)
+        meta = getattr(answer, "usage_metadata", None) or {}
+        for key in ("input_tokens", "output_tokens"):
+            usage[key] = usage.get(key, 0) + int(meta.get(key, 0) or 0)
+        return answer
+
+    def _generate(self, request: DraftRequest, usage: dict[str, float]) -> LLMDraft:
         from langchain_core.messages import AIMessage, HumanMessage
 
         model = self._model()
         messages = self.messages(request)
-        answer = model.invoke(messages)
+        answer = self._call(model, messages, usage)
         try:
             return _parse(answer.content)
         except (ValueError, ValidationError) as exc:
@@ -117,13 +134,14 @@ class LLMDrafter:
             messages += [AIMessage(content=str(answer.content)),
                          HumanMessage(content=f"That was not a valid JSON object for the schema ({exc}). "
                                               "Answer again with only the JSON object.")]
-            return _parse(model.invoke(messages).content)
+            return _parse(self._call(model, messages, usage).content)
 
     def draft(self, request: DraftRequest) -> Draft:
+        usage: dict[str, float] = {}
         try:
-            out = self._generate(request)
-        except Exception as exc:
-            return self._fall_back(request, reason=type(exc).__name__)
+            out = self._generate(request, usage)
+        except Exception as exc:  # any failure: the agent still gets a suggestion
+            return self._fall_back(request, reason=type(exc).__name__, usage=usage)
         flags: list[str] = []
         by_id = {h.source_id: h for h in request.hits}
         cited = [by_id[s] for s in dict.fromkeys(out.cited_source_ids) if s in by_id]
@@ -131,7 +149,7 @@ class LLMDrafter:
             flags.append("invalid_citation_removed")
         body = enforce_banned(out.reply.strip(), request.profile)
         if detect_language(body, default=request.language) != request.language:
-            return self._fall_back(request, reason="wrong_language", extra=["wrong_language"])
+            return self._fall_back(request, reason="wrong_language", extra=["wrong_language"], usage=usage)
         lang, strings = self.fallback._strings(request.language)
         greeting, sign_off, disclaimer = self.fallback._frame(request.profile, request.brand, lang, strings,
                                                               request.customer_name)
@@ -149,9 +167,12 @@ class LLMDrafter:
         if request.screening.signals:
             flags.append("escalate")
         return Draft(reply=reply, language=request.language, citations=[_citation(h, h.chunk.text) for h in cited],
-                     confidence=round(confidence, 3), flags=flags, prompt_version=self.prompt.id)
+                     confidence=round(confidence, 3), flags=flags, prompt_version=self.prompt.id, usage=usage)
 
-    def _fall_back(self, request: DraftRequest, *, reason: str, extra: list[str] | None = None) -> Draft:
+    def _fall_back(self, request: DraftRequest, *, reason: str, usage: dict[str, float],
+                   extra: list[str] | None = None) -> Draft:
+        log.warning("LLM drafting failed (%s); the embedded drafter answered", reason)
         draft = self.fallback.draft(request)
         draft.flags = [*draft.flags, "llm_fallback", *(extra or [])]
+        draft.usage = usage
         return draft

@@ -131,3 +131,21 @@ def test_structured_output_methods_bind_the_right_response_format(method: str) -
     expected = {"json_schema": "json_schema", "json_object": "json_object", "none": None}[method]
     assert (kwargs.get("response_format") or {}).get("type") == expected
     assert "llm_fallback" not in d.draft(request()).flags
+
+
+def test_usage_and_callbacks_are_recorded() -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Counter(BaseCallbackHandler):
+        starts = 0
+
+        def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+            Counter.starts += 1
+
+    model = fake("not json", answer("Refunds take 2 business days.", ["article:refunds"]))
+    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", callbacks=[Counter()])
+    out = d.draft(request())
+    assert out.usage["llm_calls"] == 2 and out.usage["llm_ms"] >= 0 and "input_tokens" in out.usage
+    assert Counter.starts == 2
+    fell = drafter(Exploding(responses=[])).draft(request())
+    assert fell.usage["llm_calls"] == 1
