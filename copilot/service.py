@@ -112,8 +112,11 @@ class Copilot:
             raise ConfigError("COPILOT_LLM_MODEL is set but there is no OPENAI_API_KEY",
                               hint="set OPENAI_API_KEY, or COPILOT_LLM_BASE_URL for an OpenAI-compatible server")
         key = s.openai_api_key or SecretStr("not-needed")
+        # OpenAI takes max_completion_tokens; several compatible servers (llama.cpp) only max_tokens.
+        limit: dict[str, Any] = {"extra_body": {"max_tokens": s.llm_max_tokens}} if s.llm_base_url \
+            else {"max_completion_tokens": s.llm_max_tokens}
         chat = ChatOpenAI(model=s.llm_model or "", api_key=key, base_url=s.llm_base_url, timeout=s.llm_timeout_s,
-                          max_retries=s.llm_max_retries, temperature=0.2)
+                          max_retries=s.llm_max_retries, temperature=0.2, **limit)
         method: StructuredMethod = ("json_object" if s.llm_base_url else "json_schema") \
             if s.llm_structured_output == "auto" else s.llm_structured_output
         name = f"{'openai-compatible' if s.llm_base_url else 'openai'}:{s.llm_model}"
