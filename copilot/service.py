@@ -170,8 +170,11 @@ class Copilot:
         query = redaction.text
         language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
         hits = self.searcher.search(query, brand=brand_name, k=self.settings.top_k)
+        outbound = redact(raw, numbered=True) if self.settings.llm_redact_pii else None
         request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,
-                               hits=hits, screening=screening, customer_name=ticket.customer_name)
+                               hits=hits, screening=screening, customer_name=ticket.customer_name,
+                               outbound_query=outbound.text if outbound else raw,
+                               pii=outbound.entities if outbound else {})
         draft = self.drafter.draft(request)
         # Contract: a citation only names a source retrieved for this ticket, of this brand.
         allowed = {h.source_id for h in hits if h.chunk.brand == brand_name}

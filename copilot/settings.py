@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=20.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_max_tokens: int = Field(default=700, ge=16)
+    # Replace the customer's personal data by placeholders before it leaves the machine;
+    # the model's reply gets the originals back.
+    llm_redact_pii: bool = True
     # How to ask for JSON: "auto" = json_schema on OpenAI, json_object on other servers.
     llm_structured_output: Literal["auto", "json_schema", "json_object", "none"] = "auto"
 

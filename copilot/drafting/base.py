@@ -22,6 +22,10 @@ class DraftRequest:
     hits: list[Hit]            # retrieved for this ticket, this brand only
     screening: Screening
     customer_name: str | None = None
+    # What an external model may see: the customer's words with numbered PII placeholders,
+    # and the originals to put back into its reply (outbound privacy).
+    outbound_query: str | None = None
+    pii: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

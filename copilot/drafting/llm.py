@@ -22,6 +22,7 @@ from copilot.drafting.base import Draft, DraftRequest
 from copilot.drafting.embedded import EmbeddedDrafter, _citation
 from copilot.language import detect_language
 from copilot.models import Hit
+from copilot.pii import restore
 from copilot.prompts import Prompt, load_prompt
 
 __all__ = ["LLMDraft", "LLMDrafter", "StructuredMethod"]
@@ -104,7 +105,7 @@ class LLMDrafter:
             "brand_name": profile.name or request.brand, "tone_rules": "; ".join(profile.tone_rules) or profile.tone,
             "language": request.language, "max_words": str(profile.max_words),
             "actions": ", ".join(self.action_ids) or "(none)", "sources": _source_block(request.hits),
-            "ticket": request.query,
+            "ticket": request.outbound_query if request.outbound_query is not None else request.query,
         }
         return [SystemMessage(content=(p.system or "").format(**values)),
                 HumanMessage(content=(p.template or "").format(**values))]
@@ -147,7 +148,7 @@ class LLMDrafter:
         cited = [by_id[s] for s in dict.fromkeys(out.cited_source_ids) if s in by_id]
         if len(cited) != len(set(out.cited_source_ids)):
             flags.append("invalid_citation_removed")
-        body = enforce_banned(out.reply.strip(), request.profile)
+        body = enforce_banned(restore(out.reply.strip(), request.pii), request.profile)
         if detect_language(body, default=request.language) != request.language:
             return self._fall_back(request, reason="wrong_language", extra=["wrong_language"], usage=usage)
         lang, strings = self.fallback._strings(request.language)

@@ -165,3 +165,29 @@ def test_llm_without_key_or_server_is_a_config_error(tmp_path: object, monkeypat
     cp = Copilot(Settings(data_dir=tmp_path / "d", embedder="hash", llm_model="gpt-4o-mini"))  # type: ignore[operator]
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         _ = cp.drafter
+
+
+def test_customer_pii_never_reaches_the_llm_but_comes_back_in_the_reply(indexed: Copilot) -> None:
+    import json as _json
+
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.messages import AIMessage
+
+    from copilot.drafting.embedded import EmbeddedDrafter
+    from copilot.drafting.llm import LLMDrafter
+
+    seen: list[str] = []
+
+    class Spy(FakeMessagesListChatModel):
+        def _generate(self, messages, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(" ".join(str(m.content) for m in messages))
+            return super()._generate(messages, *args, **kwargs)
+
+    reply = {"reply": "We will e-mail [EMAIL_1] when the refund is issued.", "cited_source_ids": []}
+    indexed._drafter = LLMDrafter(Spy(responses=[AIMessage(content=_json.dumps(reply))]),
+                                  fallback=EmbeddedDrafter(indexed.embedder), name="spy")
+    indexed.__dict__.pop("drafter", None)
+    s = indexed.suggest("Where is my refund? Write to maria.lopez@example.org or call +1 415 555 0199")
+    assert seen and "maria.lopez@example.org" not in seen[0] and "555 0199" not in seen[0]
+    assert "[EMAIL_1]" in seen[0] and "[PHONE_1]" in seen[0]
+    assert "We will e-mail maria.lopez@example.org when the refund is issued." in s.reply

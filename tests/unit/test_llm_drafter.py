@@ -149,3 +149,17 @@ def test_usage_and_callbacks_are_recorded() -> None:
     assert Counter.starts == 2
     fell = drafter(Exploding(responses=[])).draft(request())
     assert fell.usage["llm_calls"] == 1
+
+
+def test_personal_data_is_replaced_before_the_model_and_restored_after() -> None:
+    from copilot.pii import redact
+
+    text = "My email is jane.doe@example.com, where is my refund?"
+    red = redact(text, numbered=True)
+    req = request(text)
+    req.outbound_query, req.pii = red.text, red.entities
+    model = fake(answer("We will reply to [EMAIL_1] once the refund is issued.", ["article:refunds"]))
+    out = drafter(model).draft(req)
+    sent = " ".join(str(m.content) for m in model.seen[0])
+    assert "jane.doe@example.com" not in sent and "[EMAIL_1]" in sent
+    assert "We will reply to jane.doe@example.com once the refund is issued." in out.reply
