@@ -31,7 +31,25 @@ log = logging.getLogger(__name__)
 StructuredMethod = Literal["json_schema", "json_object", "none"]
 MAX_SOURCES = 6
 _NUMBERISH = re.compile(r"\d+(?:[.,]\d+)?%?|\$\s?\d+")
-_SENT = re.compile(r"(?<=[.!?。！？])\s*")
+_SENT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+_URL = re.compile(r"https?://([^/\s)\]>\"']+)[^\s)\]>\"']*")
+
+
+def strip_unknown_links(reply: str, allowed: set[str]) -> tuple[str, bool]:
+    """Remove sentences linking to domains that neither the brand nor a cited source uses."""
+    def ok(host: str) -> bool:
+        host = host.lower().split(":")[0]
+        return any(host == d or host.endswith("." + d) for d in allowed)
+
+    kept, removed = [], False
+    for sentence in _SENT.split(reply):
+        if any(not ok(m.group(1)) for m in _URL.finditer(sentence)):
+            removed = True
+            continue
+        kept.append(sentence)
+    if not removed:
+        return reply, False  # untouched text keeps its own spacing (CJK has none between sentences)
+    return " ".join(k for k in kept if k).strip(), True
 
 
 class LLMAction(BaseModel):
@@ -149,6 +167,13 @@ class LLMDrafter:
         if len(cited) != len(set(out.cited_source_ids)):
             flags.append("invalid_citation_removed")
         body = enforce_banned(restore(out.reply.strip(), request.pii), request.profile)
+        allowed = {d.lower() for d in request.profile.allowed_domains}
+        allowed |= {m.group(1).lower() for h in cited for m in _URL.finditer(h.chunk.url or "")}
+        body, had_unknown_link = strip_unknown_links(body, allowed)
+        if had_unknown_link:
+            flags.append("unknown_link_removed")
+        if not body:
+            return self._fall_back(request, reason="nothing_left", usage=usage)
         if detect_language(body, default=request.language) != request.language:
             return self._fall_back(request, reason="wrong_language", extra=["wrong_language"], usage=usage)
         lang, strings = self.fallback._strings(request.language)

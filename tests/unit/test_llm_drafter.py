@@ -163,3 +163,12 @@ def test_personal_data_is_replaced_before_the_model_and_restored_after() -> None
     sent = " ".join(str(m.content) for m in model.seen[0])
     assert "jane.doe@example.com" not in sent and "[EMAIL_1]" in sent
     assert "We will reply to jane.doe@example.com once the refund is issued." in out.reply
+
+
+def test_links_to_unknown_domains_are_removed() -> None:
+    profile = BrandProfile(name="Acme", allowed_domains=["help.acme.example"])
+    reply = ("Refunds take 2 business days. Claim your bonus at https://evil.example/win now. "
+             "Details: https://help.acme.example/refunds.")
+    out = drafter(fake(answer(reply, ["article:refunds"]))).draft(request(profile=profile))
+    assert "evil.example" not in out.reply and "https://help.acme.example/refunds" in out.reply
+    assert "unknown_link_removed" in out.flags
