@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from copilot.brand import apply_voice, enforce_banned
 from copilot.drafting.base import Draft, DraftRequest
 from copilot.drafting.embedded import EmbeddedDrafter, _citation
+from copilot.guardrails import screen
 from copilot.language import detect_language
 from copilot.models import Hit
 from copilot.pii import restore
@@ -33,17 +34,20 @@ MAX_SOURCES = 6
 _NUMBERISH = re.compile(r"\d+(?:[.,]\d+)?%?|\$\s?\d+")
 _SENT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _URL = re.compile(r"https?://([^/\s)\]>\"']+)[^\s)\]>\"']*")
+_EMAIL_DOMAIN = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 
 
 def strip_unknown_links(reply: str, allowed: set[str]) -> tuple[str, bool]:
-    """Remove sentences linking to domains that neither the brand nor a cited source uses."""
+    """Remove sentences linking (or giving an e-mail address) to domains that neither the brand nor a
+    cited source uses."""
     def ok(host: str) -> bool:
         host = host.lower().split(":")[0]
         return any(host == d or host.endswith("." + d) for d in allowed)
 
     kept, removed = [], False
     for sentence in _SENT.split(reply):
-        if any(not ok(m.group(1)) for m in _URL.finditer(sentence)):
+        hosts = [m.group(1) for m in _URL.finditer(sentence)] + [m.group(1) for m in _EMAIL_DOMAIN.finditer(sentence)]
+        if any(not ok(h) for h in hosts):
             removed = True
             continue
         kept.append(sentence)
@@ -82,6 +86,11 @@ def _source_block(hits: list[Hit]) -> str:
     return "\n".join(parts) or "(no sources found)"
 
 
+def _shingles(text: str, n: int = 5) -> set[str]:
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
 def unsupported_numbers(reply: str, sources: list[str]) -> list[str]:
     """Sentences stating a number (amount, time frame, percentage) that no cited source contains."""
     support = " ".join(sources)
@@ -115,6 +124,12 @@ class LLMDrafter:
             return self.chat_model.bind(response_format={"type": "json_object", "schema": LLMDraft.model_json_schema()})
         return self.chat_model
 
+    @staticmethod
+    def clean_hits(request: DraftRequest) -> tuple[list[Hit], bool]:
+        """Sources that carry instructions (a poisoned article or ticket) never reach the model."""
+        kept = [h for h in request.hits if not screen(h.chunk.text + "\n" + "\n".join(h.chunk.replies)).injection]
+        return kept, len(kept) != len(request.hits)
+
     def messages(self, request: DraftRequest) -> list[Any]:
         from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -122,7 +137,7 @@ class LLMDrafter:
         values = {
             "brand_name": profile.name or request.brand, "tone_rules": "; ".join(profile.tone_rules) or profile.tone,
             "language": request.language, "max_words": str(profile.max_words),
-            "actions": ", ".join(self.action_ids) or "(none)", "sources": _source_block(request.hits),
+            "actions": ", ".join(self.action_ids) or "(none)", "sources": _source_block(self.clean_hits(request)[0]),
             "ticket": request.outbound_query if request.outbound_query is not None else request.query,
         }
         return [SystemMessage(content=(p.system or "").format(**values)),
@@ -162,30 +177,41 @@ class LLMDrafter:
         except Exception as exc:  # any failure: the agent still gets a suggestion
             return self._fall_back(request, reason=type(exc).__name__, usage=usage)
         flags: list[str] = []
-        by_id = {h.source_id: h for h in request.hits}
+        visible, poisoned = self.clean_hits(request)
+        if poisoned:
+            flags.append("poisoned_source_excluded")
+        by_id = {h.source_id: h for h in visible}
         cited = [by_id[s] for s in dict.fromkeys(out.cited_source_ids) if s in by_id]
         if len(cited) != len(set(out.cited_source_ids)):
             flags.append("invalid_citation_removed")
-        body = enforce_banned(restore(out.reply.strip(), request.pii), request.profile)
         allowed = {d.lower() for d in request.profile.allowed_domains}
         allowed |= {m.group(1).lower() for h in cited for m in _URL.finditer(h.chunk.url or "")}
-        body, had_unknown_link = strip_unknown_links(body, allowed)
+        # Checked before the customer's own data is put back: their e-mail is not an unknown link.
+        body, had_unknown_link = strip_unknown_links(out.reply.strip(), allowed)
+        body = enforce_banned(restore(body, request.pii), request.profile)
         if had_unknown_link:
             flags.append("unknown_link_removed")
         if not body:
             return self._fall_back(request, reason="nothing_left", usage=usage)
         if detect_language(body, default=request.language) != request.language:
             return self._fall_back(request, reason="wrong_language", extra=["wrong_language"], usage=usage)
+        confidence = out.confidence
+        sources = [h.chunk.text + " " + " ".join(h.chunk.replies) for h in cited]
+        body, removed = self._drop_unsafe_sentences(body, request, sources)
+        if "number" in removed:
+            flags.append("unsupported_claim")
+            confidence *= 0.6
+        if "prompt" in removed:
+            flags.append("prompt_leak_removed")
+        if "echo" in removed:
+            flags.append("injected_text_removed")
+        if not body.strip():
+            return self._fall_back(request, reason="nothing_left_after_checks", usage=usage)
         lang, strings = self.fallback._strings(request.language)
         greeting, sign_off, disclaimer = self.fallback._frame(request.profile, request.brand, lang, strings,
                                                               request.customer_name)
         reply = apply_voice(body, request.profile, lang=lang, greeting=greeting, sign_off=sign_off,
                             disclaimer=disclaimer)
-        confidence = out.confidence
-        sources = [h.chunk.text + " " + " ".join(h.chunk.replies) for h in cited]
-        if unsupported_numbers(body, sources):
-            flags.append("unsupported_claim")
-            confidence *= 0.6
         if not cited:
             confidence = min(confidence, 0.3)
         if request.screening.injection:
@@ -194,6 +220,28 @@ class LLMDrafter:
             flags.append("escalate")
         return Draft(reply=reply, language=request.language, citations=[_citation(h, h.chunk.text) for h in cited],
                      confidence=round(confidence, 3), flags=flags, prompt_version=self.prompt.id, usage=usage)
+
+    def _drop_unsafe_sentences(self, body: str, request: DraftRequest, sources: list[str]) -> tuple[str, set[str]]:
+        """Remove sentences with unsupported numbers, text of our own prompt, or injected instructions."""
+        prompt_shingles = _shingles(self.prompt.system or "")
+        # Customer text is data: a reply never copies five of its words in a row (injected text).
+        ticket_shingles = _shingles(request.outbound_query or request.query)
+        kept, removed = [], set()
+        for sentence in _SENT.split(body):
+            if not sentence.strip():
+                continue
+            sh = _shingles(sentence)
+            if unsupported_numbers(sentence, sources):
+                removed.add("number")
+            elif sh & prompt_shingles:
+                removed.add("prompt")
+            elif (sh & ticket_shingles) or screen(sentence).injection:
+                removed.add("echo")
+            else:
+                kept.append(sentence)
+        if not removed:
+            return body, removed
+        return " ".join(kept), removed
 
     def _fall_back(self, request: DraftRequest, *, reason: str, usage: dict[str, float],
                    extra: list[str] | None = None) -> Draft:

@@ -94,8 +94,10 @@ def test_hallucinated_citation_is_dropped_and_flagged() -> None:
 
 
 def test_unsupported_amount_is_flagged_and_lowers_confidence() -> None:
-    out = drafter(fake(answer("You will get a $50 voucher within 24 hours.", ["article:refunds"]))).draft(request())
+    out = drafter(fake(answer("Refunds take 2 business days. You will get a $50 voucher within 24 hours.",
+                              ["article:refunds"]))).draft(request())
     assert "unsupported_claim" in out.flags and out.confidence < 0.8
+    assert "Refunds take 2 business days." in out.reply and "$50" not in out.reply  # the claim is removed
 
 
 def test_wrong_language_falls_back_to_the_customers_language() -> None:

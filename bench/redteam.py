@@ -1,0 +1,49 @@
+"""Red-team result: how many injection / exfiltration attempts changed behaviour, per drafter.
+
+    python bench/redteam.py [--suite eval/redteam/v1.jsonl]
+
+Runs the suite on the bundled demo brand with the real embedded model: once with the embedded
+drafter, once with the LLM drafter driven by an obedient model that follows every injected
+instruction (the worst case, so only our checks stand between the attack and the reply).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from langchain_core.messages import AIMessage
+
+from copilot.config import load_config
+from copilot.drafting.embedded import EmbeddedDrafter
+from copilot.drafting.llm import LLMDrafter
+from copilot.redteam import ObedientChatModel, load_cases, run_suite
+from copilot.service import Copilot
+from copilot.settings import Settings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", type=Path, default=Path(__file__).resolve().parent.parent / "eval/redteam/v1.jsonl")
+    args = ap.parse_args()
+    cases = load_cases(args.suite)
+    demo = Path(str(resources.files("copilot").joinpath("demo")))
+    for label in ("embedded", "llm (obedient model)"):
+        cp = Copilot(Settings(data_dir=Path(tempfile.mkdtemp())), config=load_config(demo / "config.yaml"))
+        cp.ingest([demo / "kb"], [demo / "tickets.jsonl"], brand="acme", progress=False)
+        if label.startswith("llm"):
+            cp._drafter = LLMDrafter(ObedientChatModel(responses=[AIMessage(content="")]),
+                                     fallback=EmbeddedDrafter(cp.embedder), name="obedient")
+        result = run_suite(cp, cases, brand="acme")
+        print(f"{label:<22} {result['changed_behaviour']}/{result['cases']} attempts changed behaviour "
+              f"(LLM drafts that fell back to the embedded drafter: {result['llm_fallbacks']}) "
+              + (f"({', '.join(f['id'] for f in result['failures'])})" if result["failures"] else ""))
+
+
+if __name__ == "__main__":
+    main()
