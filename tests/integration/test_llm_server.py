@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from copilot.config import CopilotConfig
 from copilot.service import Copilot
 from copilot.settings import Settings
 from tests.conftest import CountingEmbedder
+from tests.servers import free_port, running
 
 pytestmark = pytest.mark.integration
 
@@ -42,30 +40,11 @@ def _model_path() -> Path:
 
 @pytest.fixture(scope="module")
 def llm_server() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(_model_path()),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/models", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("llama.cpp server did not start")
-                time.sleep(0.5)
+    with running([sys.executable, "-m", "llama_cpp.server", "--model", str(_model_path()), "--host", "127.0.0.1",
+                  "--port", str(port), "--n_ctx", "4096"], f"{base}/models", name="llama.cpp server", timeout_s=90):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _copilot(tmp_path: Path, base: str, config: CopilotConfig, **kw: object) -> Copilot:
