@@ -14,6 +14,7 @@ __all__ = ["ALL_KINDS", "ARTICLE_KINDS", "PLACEHOLDER_RE", "Redaction", "redact"
 
 PLACEHOLDER_RE = re.compile(r"\[(EMAIL|PHONE|CARD_NUMBER|ADDRESS|ORDER_NUMBER|ACCOUNT_NUMBER|NAME|HANDLE|URL_TOKEN)(?:_\d+)?\]")
 
+_NUMBERED = re.compile(r"\[(EMAIL|PHONE|CARD_NUMBER|ADDRESS|ORDER_NUMBER|ACCOUNT_NUMBER|NAME|HANDLE)_\d+\]")
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _ORDER = re.compile(
@@ -58,6 +59,11 @@ class Redaction:
     text: str
     # placeholder -> original value, for restoring outbound replies.
     entities: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def plain_text(self) -> str:
+        """The text with ``[EMAIL]``-style placeholders, from a numbered redaction."""
+        return _NUMBERED.sub(r"[\1]", self.text)
 
     @property
     def counts(self) -> dict[str, int]:

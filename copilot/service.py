@@ -166,15 +166,16 @@ class Copilot:
         brand_name = brand or ticket.brand or self.default_brand()
         profile = self.config.brand(brand_name)
         screening = screen(raw)
-        redaction = redact(raw)
-        query = redaction.text
+        # One pass: the index holds plain placeholders, an external model gets numbered ones.
+        redaction = redact(raw, numbered=True)
+        query = redaction.plain_text
         language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
         hits = self.searcher.search(query, brand=brand_name, k=self.settings.top_k)
-        outbound = redact(raw, numbered=True) if self.settings.llm_redact_pii else None
+        private = self.settings.llm_redact_pii
         request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,
                                hits=hits, screening=screening, customer_name=ticket.customer_name,
-                               outbound_query=outbound.text if outbound else raw,
-                               pii=outbound.entities if outbound else {})
+                               outbound_query=redaction.text if private else raw,
+                               pii=redaction.entities if private else {})
         draft = self.drafter.draft(request)
         # Contract: a citation only names a source retrieved for this ticket, of this brand.
         allowed = {h.source_id for h in hits if h.chunk.brand == brand_name}

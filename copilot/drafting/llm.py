@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from copilot.brand import apply_voice, enforce_banned
 from copilot.drafting.base import Draft, DraftRequest
+from copilot.drafting.compose import split_sentences
 from copilot.drafting.embedded import EmbeddedDrafter, _citation
 from copilot.guardrails import screen
 from copilot.language import detect_language
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 StructuredMethod = Literal["json_schema", "json_object", "none"]
 MAX_SOURCES = 6
 _NUMBERISH = re.compile(r"\d+(?:[.,]\d+)?%?|\$\s?\d+")
-_SENT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _URL = re.compile(r"https?://([^/\s)\]>\"']+)[^\s)\]>\"']*")
 _EMAIL_DOMAIN = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 
@@ -45,7 +45,7 @@ def strip_unknown_links(reply: str, allowed: set[str]) -> tuple[str, bool]:
         return any(host == d or host.endswith("." + d) for d in allowed)
 
     kept, removed = [], False
-    for sentence in _SENT.split(reply):
+    for sentence in split_sentences(reply):
         hosts = [m.group(1) for m in _URL.finditer(sentence)] + [m.group(1) for m in _EMAIL_DOMAIN.finditer(sentence)]
         if any(not ok(h) for h in hosts):
             removed = True
@@ -95,7 +95,7 @@ def unsupported_numbers(reply: str, sources: list[str]) -> list[str]:
     """Sentences stating a number (amount, time frame, percentage) that no cited source contains."""
     support = " ".join(sources)
     out = []
-    for sentence in _SENT.split(reply):
+    for sentence in split_sentences(reply):
         nums = _NUMBERISH.findall(sentence)
         if nums and any(n.replace("$", "").strip() not in support for n in nums):
             out.append(sentence.strip())
@@ -130,14 +130,17 @@ class LLMDrafter:
         kept = [h for h in request.hits if not screen(h.chunk.text + "\n" + "\n".join(h.chunk.replies)).injection]
         return kept, len(kept) != len(request.hits)
 
-    def messages(self, request: DraftRequest) -> list[Any]:
+    def messages(self, request: DraftRequest, visible: list[Hit] | None = None) -> list[Any]:
+        """The rendered prompt; ``visible`` are the sources that passed screening (computed if absent)."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
+        if visible is None:
+            visible = self.clean_hits(request)[0]
         p, profile = self.prompt, request.profile
         values = {
             "brand_name": profile.name or request.brand, "tone_rules": "; ".join(profile.tone_rules) or profile.tone,
             "language": request.language, "max_words": str(profile.max_words),
-            "actions": ", ".join(self.action_ids) or "(none)", "sources": _source_block(self.clean_hits(request)[0]),
+            "actions": ", ".join(self.action_ids) or "(none)", "sources": _source_block(visible),
             "ticket": request.outbound_query if request.outbound_query is not None else request.query,
         }
         return [SystemMessage(content=(p.system or "").format(**values)),
@@ -155,11 +158,11 @@ class LLMDrafter:
             usage[key] = usage.get(key, 0) + int(meta.get(key, 0) or 0)
         return answer
 
-    def _generate(self, request: DraftRequest, usage: dict[str, float]) -> LLMDraft:
+    def _generate(self, request: DraftRequest, visible: list[Hit], usage: dict[str, float]) -> LLMDraft:
         from langchain_core.messages import AIMessage, HumanMessage
 
         model = self._model()
-        messages = self.messages(request)
+        messages = self.messages(request, visible)
         answer = self._call(model, messages, usage)
         try:
             return _parse(answer.content)
@@ -172,12 +175,12 @@ class LLMDrafter:
 
     def draft(self, request: DraftRequest) -> Draft:
         usage: dict[str, float] = {}
+        visible, poisoned = self.clean_hits(request)
         try:
-            out = self._generate(request, usage)
+            out = self._generate(request, visible, usage)
         except Exception as exc:  # any failure: the agent still gets a suggestion
             return self._fall_back(request, reason=type(exc).__name__, usage=usage)
         flags: list[str] = []
-        visible, poisoned = self.clean_hits(request)
         if poisoned:
             flags.append("poisoned_source_excluded")
         by_id = {h.source_id: h for h in visible}
@@ -227,7 +230,7 @@ class LLMDrafter:
         # Customer text is data: a reply never copies five of its words in a row (injected text).
         ticket_shingles = _shingles(request.outbound_query or request.query)
         kept, removed = [], set()
-        for sentence in _SENT.split(body):
+        for sentence in split_sentences(body):
             if not sentence.strip():
                 continue
             sh = _shingles(sentence)

@@ -50,3 +50,8 @@ def test_articles_keep_company_contact_details() -> None:
     r = redact(text, kinds=ARTICLE_KINDS)
     assert "1-800-275-2273" in r.text and "help@acme.example" in r.text
     assert "4111111111111111" not in r.text
+
+
+def test_plain_text_of_a_numbered_redaction_equals_a_plain_redaction() -> None:
+    text = "Hi John, mail a@x.com or b@y.org, again a@x.com; order #AB12345, call +1 415 555 0100"
+    assert redact(text, numbered=True).plain_text == redact(text).text
