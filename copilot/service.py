@@ -79,9 +79,11 @@ class Copilot:
     def rewriter(self) -> Rewriter:
         from copilot.drafting.llm import LLMDrafter
 
-        embedded = EmbeddedDrafter(self.embedder)
-        chat = self.drafter.chat_model if isinstance(self.drafter, LLMDrafter) else None
-        return Rewriter(embedded, chat_model=chat)
+        d = self.drafter
+        # Reuse the drafter's own embedded drafter (templates, calibration) rather than a second one.
+        if isinstance(d, LLMDrafter):
+            return Rewriter(d.fallback, chat_model=d.chat_model)
+        return Rewriter(d if isinstance(d, EmbeddedDrafter) else EmbeddedDrafter(self.embedder))
 
     def rewrite(self, suggestion: Suggestion, instruction: str, *, language: str | None = None) -> Suggestion:
         """Rewrite a suggestion's reply: shorter, friendlier, more formal, translated, or free-text edits.
