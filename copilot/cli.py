@@ -8,13 +8,16 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel, ValidationError
 
 from copilot.errors import CopilotError, InputError
 from copilot.models import Hit, Suggestion, Ticket
 from copilot.settings import Settings
+
+if TYPE_CHECKING:
+    from copilot.service import Copilot
 
 __all__ = ["main"]
 
@@ -30,7 +33,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _copilot(args: argparse.Namespace) -> Any:
+def _copilot(args: argparse.Namespace) -> Copilot:
+    # Imported here: `copilot --help` and bad arguments answer without loading the heavy parts.
     from copilot.service import Copilot
 
     return Copilot(_settings(args))
@@ -204,11 +208,31 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     if args.batch:
         return _run_batch(Path(args.batch),
                           lambda line: cp.suggest(Ticket.model_validate_json(line), brand=args.brand).model_dump_json())
+    if args.stream:
+        return _stream(cp, _read_ticket(args), args)
     suggestion = cp.suggest(_read_ticket(args), brand=args.brand)
     if args.json:
         print(suggestion.model_dump_json(indent=2))
     else:
         _print_suggestion(suggestion, sys.stdout)
+    return 0
+
+
+def _stream(cp: Copilot, ticket: Ticket, args: argparse.Namespace) -> int:
+    """--json: one event JSON per line (NDJSON). Otherwise the draft as it is written (on standard
+    error, so standard output holds only the final, checked suggestion)."""
+    shown = ""
+    for event in cp.stream(ticket, brand=args.brand):
+        if args.json:
+            print(event.model_dump_json(exclude_none=True), flush=True)
+        elif event.suggestion is not None:
+            if shown:
+                print(file=sys.stderr)
+            _print_suggestion(event.suggestion, sys.stdout)
+        elif event.text.startswith(shown):
+            sys.stderr.write(event.text[len(shown):])
+            sys.stderr.flush()
+            shown = event.text
     return 0
 
 
@@ -284,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--batch", metavar="FILE", help="JSONL of tickets; one suggestion JSON per line out")
     pg.add_argument("--brand")
     pg.add_argument("--json", action="store_true")
+    pg.add_argument("--stream", action="store_true",
+                    help="show the reply while the model writes it (with --json: one event per line)")
     pg.set_defaults(func=cmd_suggest)
 
     pr = sub.add_parser("rewrite", parents=[common], help="rewrite a suggestion (shorter, friendlier, formal...)")

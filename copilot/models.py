@@ -14,6 +14,7 @@ __all__ = [
     "Message",
     "NextAction",
     "SourceKind",
+    "StreamEvent",
     "Suggestion",
     "Ticket",
 ]
@@ -141,5 +142,16 @@ class Suggestion(BaseModel):
     latency_ms: float = 0.0
     # For LLM drafting: calls, input/output tokens and milliseconds spent in the model.
     usage: dict[str, float] = Field(default_factory=dict)
+    # Sentences stating a policy, amount, time frame or promise that no cited source supports
+    # (flag "unsupported_claim"): what the agent should check before sending.
+    unsupported_claims: list[str] = Field(default_factory=list)
     brand: str | None = None
     ticket_id: str | None = None
+
+
+class StreamEvent(BaseModel):
+    """One step of a streamed suggestion: ``partial`` (the reply so far) or ``suggestion`` (the end)."""
+
+    type: Literal["partial", "suggestion"]
+    text: str
+    suggestion: Suggestion | None = None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -17,15 +19,19 @@ from copilot.drafting.base import Drafter, DraftRequest
 from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.drafting.rewrite import Rewriter
 from copilot.errors import ConfigError, InputError
+from copilot.grounding import GroundingChecker
 from copilot.guardrails import screen
 from copilot.language import detect_language
-from copilot.models import Article, Hit, Message, SourceKind, Suggestion, Ticket
+from copilot.models import Article, Hit, Message, SourceKind, StreamEvent, Suggestion, Ticket
 from copilot.pii import redact
 from copilot.retrieval.embeddings import Embedder, make_embedder
 from copilot.retrieval.ingest import Ingestor, IngestSummary
 from copilot.retrieval.search import HybridSearcher
 from copilot.retrieval.store import ChromaStore
 from copilot.settings import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
 
 __all__ = ["Copilot"]
 
@@ -105,7 +111,8 @@ class Copilot:
         })
 
     def _llm_drafter(self, fallback: EmbeddedDrafter) -> Drafter:
-        from copilot.drafting.llm import LLMDrafter, StructuredMethod
+        from copilot.drafting.judge import llm_judge
+        from copilot.drafting.llm import LLMDrafter
 
         s = self.settings
         from langchain_openai import ChatOpenAI
@@ -117,13 +124,15 @@ class Copilot:
         # OpenAI takes max_completion_tokens; several compatible servers (llama.cpp) only max_tokens.
         limit: dict[str, Any] = {"extra_body": {"max_tokens": s.llm_max_tokens}} if s.llm_base_url \
             else {"max_completion_tokens": s.llm_max_tokens}
+        # max_retries: the openai client retries connection errors, 408/409/429 and 5xx with
+        # exponential backoff (honouring Retry-After); the timeout bounds each attempt.
         chat = ChatOpenAI(model=s.llm_model or "", api_key=key, base_url=s.llm_base_url, timeout=s.llm_timeout_s,
-                          max_retries=s.llm_max_retries, temperature=0.2, **limit)
-        method: StructuredMethod = ("json_object" if s.llm_base_url else "json_schema") \
-            if s.llm_structured_output == "auto" else s.llm_structured_output
+                          max_retries=s.llm_max_retries, temperature=0.2, stream_usage=True, **limit)
         name = f"{'openai-compatible' if s.llm_base_url else 'openai'}:{s.llm_model}"
-        return LLMDrafter(chat, fallback=fallback, name=name, method=method,
-                          action_ids=[a.id for a in self.config.action_catalog()], callbacks=self.callbacks)
+        judge = llm_judge(chat, callbacks=self.callbacks) if s.llm_judge_grounding else None
+        return LLMDrafter(chat, fallback=fallback, name=name, method=s.llm_structured_output,
+                          action_ids=[a.id for a in self.config.action_catalog()], callbacks=self.callbacks,
+                          grounding=GroundingChecker(self.embedder, judge=judge))
 
     @cached_property
     def actions(self) -> ActionRanker:
@@ -157,14 +166,60 @@ class Copilot:
         return self.searcher.search(redact(query).text, brand=brand or self.default_brand(),
                                     k=k or self.settings.top_k, kinds=kinds)
 
-    def suggest(self, ticket: Ticket | str, *, brand: str | None = None) -> Suggestion:
-        t0 = time.perf_counter()
+    def stream(self, ticket: Ticket | str, *, brand: str | None = None) -> Iterator[StreamEvent]:
+        """Suggest, yielding the reply text as the model writes it, then the checked suggestion.
+
+        ``partial`` events carry the whole reply so far (replace, do not append: placeholders and
+        markup settle as it grows). The last event is ``suggestion``; its reply is what may be sent,
+        since checks can still remove sentences. Input errors are raised before the first event.
+        """
         if isinstance(ticket, str):
             ticket = Ticket(messages=[Message(author="customer", body=ticket)])
+        self._require_customer_text(ticket)
+        events: queue.Queue[StreamEvent | BaseException] = queue.Queue()
+
+        def work() -> None:
+            try:
+                s = self.suggest(ticket, brand=brand,
+                                 on_partial=lambda text: events.put(StreamEvent(type="partial", text=text)))
+                events.put(StreamEvent(type="suggestion", text=s.reply, suggestion=s))
+            except BaseException as exc:  # re-raised in the caller's thread
+                events.put(exc)
+
+        worker = threading.Thread(target=work, name="copilot-stream", daemon=True)
+        worker.start()
+        while True:
+            item = events.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if item.type == "suggestion":
+                break
+        worker.join()
+
+    @cached_property
+    def runnable(self) -> Runnable[Ticket | str, Suggestion]:
+        """The whole pipeline as a LangChain runnable (``invoke``, ``batch``, ``astream_events``,
+        callbacks): ticket in, Suggestion out."""
+        from langchain_core.runnables import RunnableLambda
+
+        return RunnableLambda(lambda t: self.suggest(t), name="copilot.suggest")
+
+    @staticmethod
+    def _require_customer_text(ticket: Ticket) -> str:
         raw = ticket.customer_text()
         if not raw.strip():
             raise InputError("the ticket has no customer message to answer",
                              hint='give at least one message with "author": "customer"')
+        return raw
+
+    def suggest(self, ticket: Ticket | str, *, brand: str | None = None,
+                on_partial: Callable[[str], None] | None = None) -> Suggestion:
+        """Draft a suggestion. ``on_partial`` receives the reply so far while a model writes it."""
+        t0 = time.perf_counter()
+        if isinstance(ticket, str):
+            ticket = Ticket(messages=[Message(author="customer", body=ticket)])
+        raw = self._require_customer_text(ticket)
         brand_name = brand or ticket.brand or self.default_brand()
         profile = self.config.brand(brand_name)
         screening = screen(raw)
@@ -178,7 +233,8 @@ class Copilot:
                                hits=hits, screening=screening, customer_name=ticket.customer_name,
                                outbound_query=redaction.text if private else raw,
                                pii=redaction.entities if private else {})
-        draft = self.drafter.draft(request)
+        # Only streaming callers pass on_partial: drafters written before streaming keep working.
+        draft = self.drafter.draft(request, on_partial=on_partial) if on_partial else self.drafter.draft(request)
         # Contract: a citation only names a source retrieved for this ticket, of this brand.
         allowed = {h.source_id for h in hits if h.chunk.brand == brand_name}
         citations = [c for c in draft.citations if c.source_id in allowed]
@@ -193,6 +249,6 @@ class Copilot:
             next_actions=next_actions, confidence=draft.confidence, flags=list(dict.fromkeys(flags)),
             drafter=getattr(self.drafter, "name", type(self.drafter).__name__),
             prompt_version=draft.prompt_version, latency_ms=round((time.perf_counter() - t0) * 1000, 2),
-            usage=draft.usage,
+            usage=draft.usage, unsupported_claims=draft.unsupported_claims,
             brand=brand_name, ticket_id=ticket.id or None,
         )

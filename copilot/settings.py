@@ -44,8 +44,12 @@ class Settings(BaseSettings):
     # Replace the customer's personal data by placeholders before it leaves the machine;
     # the model's reply gets the originals back.
     llm_redact_pii: bool = True
-    # How to ask for JSON: "auto" = json_schema on OpenAI, json_object on other servers.
-    llm_structured_output: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    # How to ask for JSON. "auto" tries json_schema, then a forced tool call, then json_object,
+    # then plain text, and keeps the first one the server accepts.
+    llm_structured_output: Literal["auto", "json_schema", "tools", "json_object", "none"] = "auto"
+    # Ask the model itself whether a source supports each claim the embedder and word-overlap
+    # checks could not confirm (one extra call per such claim).
+    llm_judge_grounding: bool = False
 
     # Override where prompt/template files are read from (defaults to the packaged ones).
     prompts_dir: Path | None = None

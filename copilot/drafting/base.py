@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,9 +39,14 @@ class Draft:
     prompt_version: str | None = None
     # LLM calls, tokens and time spent in them (empty for the embedded drafter).
     usage: dict[str, float] = field(default_factory=dict)
+    # Claim sentences (policy, amount, time frame, promise) that no cited source supports.
+    unsupported_claims: list[str] = field(default_factory=list)
 
 
 class Drafter(Protocol):
     name: str
 
-    def draft(self, request: DraftRequest) -> Draft: ...
+    def draft(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Draft:
+        """Draft a reply. Drafters that generate text progressively pass the reply so far to
+        ``on_partial``; others may never call it."""
+        ...

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from copilot.brand import BrandProfile, apply_voice
@@ -83,7 +84,7 @@ class EmbeddedDrafter:
 
     # --- pieces --------------------------------------------------------------------------------
 
-    def _strings(self, lang: str) -> tuple[str, dict[str, str]]:
+    def strings(self, lang: str) -> tuple[str, dict[str, str]]:
         """(language actually used, its strings); unsupported languages fall back to English."""
         if lang in self.template.languages:
             return lang, self.template.for_language(lang)
@@ -102,6 +103,13 @@ class EmbeddedDrafter:
             return c.closeness + CONSENSUS_WEIGHT * consensus
 
         return max(cands, key=score)
+
+    def voice_frame(self, profile: BrandProfile, brand: str, language: str,
+                    name: str | None = None) -> tuple[str, str, str, str]:
+        """(language used, greeting, sign-off, disclaimer) of a brand in a language: the frame every
+        drafter and rewrite wraps its body in, so replies look alike whoever wrote them."""
+        lang, strings = self.strings(language)
+        return (lang, *self._frame(profile, brand, lang, strings, name))
 
     def _frame(self, profile: BrandProfile, brand: str, lang: str, s: dict[str, str],
                name: str | None) -> tuple[str, str, str]:
@@ -150,8 +158,9 @@ class EmbeddedDrafter:
 
     # --- main ----------------------------------------------------------------------------------
 
-    def draft(self, request: DraftRequest) -> Draft:
-        lang, s = self._strings(request.language)
+    def draft(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Draft:
+        # Composition takes milliseconds: there is nothing to stream, the caller gets the whole reply.
+        lang, s = self.strings(request.language)
         flags: list[str] = []
         if lang != request.language:
             flags.append("language_unsupported")

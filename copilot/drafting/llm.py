@@ -1,10 +1,18 @@
-"""The generative drafter: a LangChain chat model asked for structured JSON, checked, with fallback.
+"""The generative drafter: a LangChain chain asking a chat model for structured JSON, checked, with fallback.
 
-The prompt is a versioned file (prompts/draft_reply/). Structured output works with any
-OpenAI-compatible server: ``json_schema`` where supported (OpenAI), ``json_object`` for servers that
-only offer JSON mode (llama.cpp, vLLM, Ollama), or plain text parsing. A reply that does not parse
-is repaired once; any other failure (timeout, HTTP error, second parse failure, wrong language)
-falls back to the embedded drafter with the flag ``llm_fallback``: the agent always gets a suggestion.
+The chain is three named runnables (``sources`` -> ``generate`` -> ``checks``) so LangChain callbacks
+(LangSmith or any tracer) see each step and the model call inside ``generate``. The prompt is a
+versioned file (prompts/draft_reply/). Structured output works with any OpenAI-compatible server:
+
+- ``json_schema``: OpenAI's strict response format (also vLLM, recent Ollama);
+- ``tools``: one forced tool call whose arguments are the draft (servers with tool calling);
+- ``json_object``: JSON mode, with the schema alongside for servers that honour it (llama.cpp);
+- ``none``: plain text, the JSON object is cut out of it.
+
+``auto`` tries them in that order and keeps the first the server accepts. A reply that does not
+parse is repaired once; any other failure (timeout, HTTP error, second parse failure, wrong
+language) falls back to the embedded drafter with the flag ``llm_fallback``: the agent always gets
+a suggestion. ``draft(..., on_partial=...)`` streams the reply text while the model writes it.
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -21,16 +31,20 @@ from copilot.brand import apply_voice, enforce_banned
 from copilot.drafting.base import Draft, DraftRequest
 from copilot.drafting.compose import split_sentences
 from copilot.drafting.embedded import EmbeddedDrafter, _citation
+from copilot.grounding import GroundingChecker
 from copilot.guardrails import screen
 from copilot.language import detect_language
 from copilot.models import Hit
-from copilot.pii import restore
+from copilot.pii import PLACEHOLDER_RE, restore
 from copilot.prompts import Prompt, load_prompt
 
-__all__ = ["LLMDraft", "LLMDrafter", "StructuredMethod"]
+__all__ = ["LLMDraft", "LLMDrafter", "StructuredMethod", "method_unsupported"]
 
 log = logging.getLogger(__name__)
-StructuredMethod = Literal["json_schema", "json_object", "none"]
+StructuredMethod = Literal["json_schema", "tools", "json_object", "none"]
+AUTO_ORDER: tuple[StructuredMethod, ...] = ("json_schema", "tools", "json_object", "none")
+TOOL_NAME = "draft_reply"
+UNSUPPORTED_CLAIM_PENALTY = 0.6
 MAX_SOURCES = 6
 _NUMBERISH = re.compile(r"\d+(?:[.,]\d+)?%?|\$\s?\d+")
 _URL = re.compile(r"https?://([^/\s)\]>\"']+)[^\s)\]>\"']*")
@@ -69,12 +83,50 @@ class LLMDraft(BaseModel):
     confidence: float = Field(default=0.5, ge=0, le=1)
 
 
-def _parse(content: Any) -> LLMDraft:
-    text = content if isinstance(content, str) else json.dumps(content)
+def _raw(answer: Any) -> str:
+    """The text holding the draft: the forced tool call's arguments, else the message content."""
+    for call in getattr(answer, "tool_calls", None) or []:
+        return json.dumps(call.get("args", {}))
+    for call in getattr(answer, "invalid_tool_calls", None) or []:
+        return str(call.get("args") or "")
+    for chunk in getattr(answer, "tool_call_chunks", None) or []:
+        return str(chunk.get("args") or "")
+    content = answer.content
+    return content if isinstance(content, str) else json.dumps(content)
+
+
+def _parse(text: str) -> LLMDraft:
     start, end = text.find("{"), text.rfind("}")
     if start == -1 or end < start:
         raise ValueError("no JSON object in the answer")
     return LLMDraft.model_validate_json(text[start : end + 1])
+
+
+def _partial_reply(text: str) -> str | None:
+    """The reply field of a JSON object still being written, or None before it starts."""
+    from langchain_core.utils.json import parse_partial_json
+
+    start = text.find("{")
+    if start == -1:
+        return None
+    try:
+        obj = parse_partial_json(text[start:])
+    except Exception:
+        return None
+    reply = obj.get("reply") if isinstance(obj, dict) else None
+    return reply if isinstance(reply, str) else None
+
+
+def method_unsupported(exc: BaseException) -> bool:
+    """Did the server reject the *way* we asked for structure (not the request itself)?
+
+    OpenAI answers 400; compatible servers vary (llama.cpp answers 500 with a validation error).
+    """
+    status = getattr(exc, "status_code", None)
+    if status not in {400, 404, 415, 422, 500, 501}:
+        return False
+    text = str(exc).lower()
+    return any(k in text for k in ("response_format", "json_schema", "json_object", "tool", "function"))
 
 
 def _source_block(hits: list[Hit]) -> str:
@@ -92,36 +144,76 @@ def _shingles(text: str, n: int = 5) -> set[str]:
 
 
 def unsupported_numbers(reply: str, sources: list[str]) -> list[str]:
-    """Sentences stating a number (amount, time frame, percentage) that no cited source contains."""
+    """Sentences stating a number (amount, time frame, percentage) that no cited source contains.
+
+    PII placeholders (``[ORDER_NUMBER_1]``) are the customer's own data, not claims.
+    """
     support = " ".join(sources)
     out = []
     for sentence in split_sentences(reply):
-        nums = _NUMBERISH.findall(sentence)
+        nums = _NUMBERISH.findall(PLACEHOLDER_RE.sub("", sentence))
         if nums and any(n.replace("$", "").strip() not in support for n in nums):
             out.append(sentence.strip())
     return out
 
 
+@dataclass
+class _State:
+    """What flows through the chain for one ticket."""
+
+    request: DraftRequest
+    on_partial: Callable[[str], None] | None = None
+    usage: dict[str, float] = field(default_factory=dict)
+    visible: list[Hit] = field(default_factory=list)
+    poisoned: bool = False
+    out: LLMDraft | None = None
+
+
+class _Fallback(Exception):
+    def __init__(self, reason: str, extra: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.extra = reason, extra or []
+
+
 class LLMDrafter:
     def __init__(self, chat_model: Any, *, fallback: EmbeddedDrafter, name: str,
-                 method: StructuredMethod = "json_object", prompt: Prompt | None = None,
-                 action_ids: list[str] | None = None, callbacks: list[Any] | None = None) -> None:
-        # LangChain callback handlers (LangSmith, custom tracers) receive every model call.
+                 method: StructuredMethod | Literal["auto"] = "json_object", prompt: Prompt | None = None,
+                 action_ids: list[str] | None = None, callbacks: list[Any] | None = None,
+                 grounding: GroundingChecker | None = None) -> None:
+        from langchain_core.runnables import RunnableLambda
+
+        # LangChain callback handlers (LangSmith, custom tracers) receive every step and model call.
         self.callbacks = callbacks or []
         self.chat_model = chat_model
         self.fallback = fallback
         self.name = name
-        self.method = method
+        # "auto" probes on the first calls and settles on the first method the server accepts.
+        self._candidates: list[StructuredMethod] = list(AUTO_ORDER) if method == "auto" else [method]
         self.prompt = prompt or load_prompt("draft_reply")
         self.action_ids = action_ids or []
+        self.grounding = grounding or GroundingChecker(fallback.embedder)
+        self.chain = (RunnableLambda(self._sources, name="sources")
+                      | RunnableLambda(self._generate_step, name="generate")
+                      | RunnableLambda(self._checks, name="checks")).with_config(run_name="copilot.draft")
 
-    def _model(self) -> Any:
-        if self.method == "json_schema":
-            schema = {"name": "draft", "schema": LLMDraft.model_json_schema(), "strict": False}
-            return self.chat_model.bind(response_format={"type": "json_schema", "json_schema": schema})
-        if self.method == "json_object":
+    @property
+    def method(self) -> StructuredMethod:
+        return self._candidates[0]
+
+    def _model(self, method: StructuredMethod | None = None) -> Any:
+        method = method or self.method
+        schema = LLMDraft.model_json_schema()
+        if method == "json_schema":
+            spec = {"name": "draft", "schema": schema, "strict": False}
+            return self.chat_model.bind(response_format={"type": "json_schema", "json_schema": spec})
+        if method == "tools":
+            tool = {"type": "function", "function": {"name": TOOL_NAME, "parameters": schema,
+                                                     "description": "The reply draft for the agent."}}
+            return self.chat_model.bind(tools=[tool], tool_choice={"type": "function",
+                                                                    "function": {"name": TOOL_NAME}})
+        if method == "json_object":
             # "schema" is how llama.cpp's server constrains JSON mode; servers without it ignore the key.
-            return self.chat_model.bind(response_format={"type": "json_object", "schema": LLMDraft.model_json_schema()})
+            return self.chat_model.bind(response_format={"type": "json_object", "schema": schema})
         return self.chat_model
 
     @staticmethod
@@ -146,10 +238,36 @@ class LLMDrafter:
         return [SystemMessage(content=(p.system or "").format(**values)),
                 HumanMessage(content=(p.template or "").format(**values))]
 
-    def _call(self, model: Any, messages: list[Any], usage: dict[str, float]) -> Any:
+    # --- the chain -----------------------------------------------------------------------------
+
+    def draft(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Draft:
+        """Draft a reply; ``on_partial`` receives the reply text so far while the model writes it
+        (before checks: the returned Draft is what may be sent)."""
+        state = _State(request, on_partial)
+        try:
+            result: Draft = self.chain.invoke(state, config={"callbacks": self.callbacks})
+            return result
+        except _Fallback as fb:
+            return self._fall_back(request, reason=fb.reason, usage=state.usage, extra=fb.extra)
+        except Exception as exc:  # any failure: the agent still gets a suggestion
+            return self._fall_back(request, reason=type(exc).__name__, usage=state.usage)
+
+    def _sources(self, state: _State) -> _State:
+        state.visible, state.poisoned = self.clean_hits(state.request)
+        return state
+
+    def _generate_step(self, state: _State, config: Any) -> _State:
+        state.out = self._generate(state, config)
+        return state
+
+    def _call(self, model: Any, messages: list[Any], state: _State, config: Any, *, stream: bool = False) -> Any:
+        usage = state.usage
         t0 = time.perf_counter()
         try:
-            answer = model.invoke(messages, config={"callbacks": self.callbacks, "run_name": "copilot.draft"})
+            if stream and state.on_partial is not None:
+                answer = self._stream(model, messages, state, config)
+            else:
+                answer = model.invoke(messages, config=config)
         finally:
             usage["llm_calls"] = usage.get("llm_calls", 0) + 1
             usage["llm_ms"] = round(usage.get("llm_ms", 0.0) + 1000 * (time.perf_counter() - t0), 2)
@@ -158,61 +276,101 @@ class LLMDrafter:
             usage[key] = usage.get(key, 0) + int(meta.get(key, 0) or 0)
         return answer
 
-    def _generate(self, request: DraftRequest, visible: list[Hit], usage: dict[str, float]) -> LLMDraft:
+    def _stream(self, model: Any, messages: list[Any], state: _State, config: Any) -> Any:
+        assert state.on_partial is not None
+        answer, shown, chunks = None, "", 0
+        for chunk in model.stream(messages, config=config):
+            chunks += 1
+            answer = chunk if answer is None else answer + chunk
+            partial = _partial_reply(_raw(answer))
+            if partial and partial != shown:
+                shown = partial
+                # Placeholders are filled in as they complete; the customer's data never left.
+                state.on_partial(restore(partial, state.request.pii))
+        if answer is None:
+            raise ValueError("the model streamed nothing")
+        if not getattr(answer, "usage_metadata", None):
+            # Some servers (llama.cpp) send no usage when streaming: one chunk is about one token.
+            state.usage["output_tokens"] = state.usage.get("output_tokens", 0) + chunks
+            state.usage["tokens_estimated"] = 1
+        return answer
+
+    def _generate(self, state: _State, config: Any) -> LLMDraft:
         from langchain_core.messages import AIMessage, HumanMessage
 
-        model = self._model()
-        messages = self.messages(request, visible)
-        answer = self._call(model, messages, usage)
+        messages = self.messages(state.request, state.visible)
+        while True:
+            method = self.method
+            model = self._model(method)
+            try:
+                answer = self._call(model, messages, state, config, stream=True)
+                break
+            except Exception as exc:
+                if len(self._candidates) > 1 and method_unsupported(exc):
+                    log.info("the server does not accept structured output by %s; trying %s", method,
+                             self._candidates[1])
+                    self._candidates.pop(0)
+                    continue
+                raise
+        if len(self._candidates) > 1:
+            self._candidates = [method]  # the server accepted it: stop probing
+        raw = _raw(answer)
         try:
-            return _parse(answer.content)
+            return _parse(raw)
         except (ValueError, ValidationError) as exc:
             # One repair round: show the model its answer and the error.
-            messages += [AIMessage(content=str(answer.content)),
-                         HumanMessage(content=f"That was not a valid JSON object for the schema ({exc}). "
-                                              "Answer again with only the JSON object.")]
-            return _parse(self._call(model, messages, usage).content)
+            messages = [*messages, AIMessage(content=raw),
+                        HumanMessage(content=f"That was not a valid JSON object for the schema ({exc}). "
+                                             "Answer again with only the JSON object.")]
+            return _parse(_raw(self._call(model, messages, state, config)))
 
-    def draft(self, request: DraftRequest) -> Draft:
-        usage: dict[str, float] = {}
-        visible, poisoned = self.clean_hits(request)
-        try:
-            out = self._generate(request, visible, usage)
-        except Exception as exc:  # any failure: the agent still gets a suggestion
-            return self._fall_back(request, reason=type(exc).__name__, usage=usage)
+    def _checks(self, state: _State) -> Draft:
+        request, out = state.request, state.out
+        assert out is not None
         flags: list[str] = []
-        if poisoned:
+        if state.poisoned:
             flags.append("poisoned_source_excluded")
-        by_id = {h.source_id: h for h in visible}
+        by_id = {h.source_id: h for h in state.visible}
         cited = [by_id[s] for s in dict.fromkeys(out.cited_source_ids) if s in by_id]
         if len(cited) != len(set(out.cited_source_ids)):
             flags.append("invalid_citation_removed")
         allowed = {d.lower() for d in request.profile.allowed_domains}
         allowed |= {m.group(1).lower() for h in cited for m in _URL.finditer(h.chunk.url or "")}
-        # Checked before the customer's own data is put back: their e-mail is not an unknown link.
+        # Checked before the customer's own data is put back: their e-mail is not an unknown link,
+        # and their order number is not an invented amount.
         body, had_unknown_link = strip_unknown_links(out.reply.strip(), allowed)
-        body = enforce_banned(restore(body, request.pii), request.profile)
         if had_unknown_link:
             flags.append("unknown_link_removed")
         if not body:
-            return self._fall_back(request, reason="nothing_left", usage=usage)
-        if detect_language(body, default=request.language) != request.language:
-            return self._fall_back(request, reason="wrong_language", extra=["wrong_language"], usage=usage)
+            raise _Fallback("nothing_left")
+        if detect_language(PLACEHOLDER_RE.sub("", body), default=request.language) != request.language:
+            raise _Fallback("wrong_language", ["wrong_language"])
         confidence = out.confidence
         sources = [h.chunk.text + " " + " ".join(h.chunk.replies) for h in cited]
         body, removed = self._drop_unsafe_sentences(body, request, sources)
-        if "number" in removed:
-            flags.append("unsupported_claim")
-            confidence *= 0.6
         if "prompt" in removed:
             flags.append("prompt_leak_removed")
         if "echo" in removed:
             flags.append("injected_text_removed")
         if not body.strip():
-            return self._fall_back(request, reason="nothing_left_after_checks", usage=usage)
-        lang, strings = self.fallback._strings(request.language)
-        greeting, sign_off, disclaimer = self.fallback._frame(request.profile, request.brand, lang, strings,
-                                                              request.customer_name)
+            raise _Fallback("nothing_left_after_checks")
+        # A claim with a number (amount, time frame) that no cited sentence backs is removed: the
+        # number check above only knows the digits exist somewhere. Policies and promises without
+        # numbers are kept for the agent to judge, but named, flagged, and they cost confidence.
+        grounding = self.grounding.check(body, sources)
+        invented = {c for c in grounding.unsupported if re.search(r"\d", PLACEHOLDER_RE.sub("", c))}
+        if invented:
+            body = " ".join(s for s in split_sentences(body) if s not in invented)
+            if not body.strip():
+                raise _Fallback("nothing_left_after_checks")
+        unsupported = [restore(c, request.pii) for c in grounding.unsupported if c not in invented]
+        if unsupported or invented or "number" in removed:
+            if "unsupported_claim" not in flags:
+                flags.append("unsupported_claim")
+            confidence *= UNSUPPORTED_CLAIM_PENALTY
+        body = enforce_banned(restore(body, request.pii), request.profile)
+        lang, greeting, sign_off, disclaimer = self.fallback.voice_frame(request.profile, request.brand,
+                                                                         request.language, request.customer_name)
         reply = apply_voice(body, request.profile, lang=lang, greeting=greeting, sign_off=sign_off,
                             disclaimer=disclaimer)
         if not cited:
@@ -222,13 +380,16 @@ class LLMDrafter:
         if request.screening.signals:
             flags.append("escalate")
         return Draft(reply=reply, language=request.language, citations=[_citation(h, h.chunk.text) for h in cited],
-                     confidence=round(confidence, 3), flags=flags, prompt_version=self.prompt.id, usage=usage)
+                     confidence=round(confidence, 3), flags=flags, prompt_version=self.prompt.id, usage=state.usage,
+                     unsupported_claims=unsupported)
 
     def _drop_unsafe_sentences(self, body: str, request: DraftRequest, sources: list[str]) -> tuple[str, set[str]]:
         """Remove sentences with unsupported numbers, text of our own prompt, or injected instructions."""
         prompt_shingles = _shingles(self.prompt.system or "")
-        # Customer text is data: a reply never copies five of its words in a row (injected text).
-        ticket_shingles = _shingles(request.outbound_query or request.query)
+        # Customer text is data: a reply never copies eight of its words in a row, five when it tried
+        # to instruct us (injected text). Restating the customer ("the refund for your order") is fine.
+        ticket = request.outbound_query or request.query
+        ticket_shingles = _shingles(ticket, 5 if request.screening.injection else 8)
         kept, removed = [], set()
         for sentence in split_sentences(body):
             if not sentence.strip():
@@ -238,7 +399,8 @@ class LLMDrafter:
                 removed.add("number")
             elif sh & prompt_shingles:
                 removed.add("prompt")
-            elif (sh & ticket_shingles) or screen(sentence).injection:
+            elif (_shingles(sentence, 5 if request.screening.injection else 8) & ticket_shingles
+                  or screen(sentence).injection):
                 removed.add("echo")
             else:
                 kept.append(sentence)

@@ -80,11 +80,10 @@ class Rewriter:
         """Return (new reply, its language, flags)."""
         kind = classify_instruction(instruction)
         out_lang = target_language if kind == "translate" else language
-        lang, strings = self.embedded._strings(out_lang)
-        greeting, sign_off, disclaimer = self.embedded._frame(profile, brand, lang, strings, None)
-        src_lang, src_strings = self.embedded._strings(language)
-        old = self.embedded._frame(profile, brand, src_lang, src_strings, None)
-        frame = split_frame(reply, old[0], old[1], old[2])
+        lang, greeting, sign_off, disclaimer = self.embedded.voice_frame(profile, brand, out_lang)
+        old = self.embedded.voice_frame(profile, brand, language)
+        frame = split_frame(reply, old[1], old[2], old[3])
+        src_lang, strings = old[0], self.embedded.strings(lang)[1]
         # Keep a greeting that carried the customer's name.
         if frame.greeting and lang == src_lang:
             greeting = frame.greeting

@@ -147,3 +147,15 @@ def test_bad_setting_names_the_variable(cli_env: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("COPILOT_TOP_K", "0")
     assert main(["search", "refund"]) == 2
     assert "COPILOT_TOP_K" in capsys.readouterr().err
+
+
+def test_suggest_stream_json_is_one_event_per_line(cli_env: Path, corpus: dict[str, Path],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    ingest(corpus)
+    capsys.readouterr()
+    assert main(["suggest", "--stream", "--json", "--message", "Where is my refund?"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert lines[-1]["type"] == "suggestion" and lines[-1]["suggestion"]["reply"] == lines[-1]["text"]
+    assert all(x["type"] == "partial" for x in lines[:-1])
+    assert main(["suggest", "--stream", "--message", "Where is my refund?"]) == 0
+    assert "Suggested reply" in capsys.readouterr().out

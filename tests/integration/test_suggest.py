@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from copilot.errors import InputError
@@ -191,3 +193,45 @@ def test_customer_pii_never_reaches_the_llm_but_comes_back_in_the_reply(indexed:
     assert seen and "maria.lopez@example.org" not in seen[0] and "555 0199" not in seen[0]
     assert "[EMAIL_1]" in seen[0] and "[PHONE_1]" in seen[0]
     assert "We will e-mail maria.lopez@example.org when the refund is issued." in s.reply
+
+
+def test_stream_yields_the_growing_reply_then_the_checked_suggestion(corpus: dict, config: object,
+                                                                    tmp_path: object) -> None:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from copilot.drafting.embedded import EmbeddedDrafter
+    from copilot.drafting.llm import LLMDrafter
+    from copilot.settings import Settings
+    from tests.conftest import CountingEmbedder
+
+    embedder = CountingEmbedder()
+    probe = Copilot(Settings(data_dir=tmp_path / "d", embedder="hash"), config=config,  # type: ignore[operator,arg-type]
+                    embedder=embedder)
+    probe.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
+    question = "Where is my refund? I returned the chair two weeks ago."
+    source = probe.search(question)[0]
+    sentence = "Refunds reach your bank 5 to 7 business days after we issue them."
+    answer = json.dumps({"reply": sentence, "cited_source_ids": [source.source_id], "confidence": 0.8})
+    drafter = LLMDrafter(GenericFakeChatModel(messages=iter([AIMessage(content=answer)])),
+                         fallback=EmbeddedDrafter(embedder), name="fake:stream")
+    cp = Copilot(probe.settings, config=config, embedder=embedder, drafter=drafter)  # type: ignore[arg-type]
+    events = list(cp.stream(question))
+    partial = [e for e in events if e.type == "partial"]
+    assert len(partial) >= 5 and partial[-1].text == sentence
+    assert [e.type for e in events[len(partial):]] == ["suggestion"]
+    final = events[-1].suggestion
+    assert final is not None and final.drafter == "fake:stream" and sentence in final.reply
+    assert final.reply.startswith("Hello from Acme,") and final.reply == events[-1].text
+
+
+def test_stream_raises_input_errors_before_any_event(indexed: Copilot) -> None:
+    with pytest.raises(InputError):
+        next(iter(indexed.stream(Ticket(messages=[Message(author="agent", body="hello")]))))
+    events = list(indexed.stream("Where is my refund?"))  # the embedded drafter: no partials, one suggestion
+    assert [e.type for e in events] == ["suggestion"] and events[0].suggestion is not None
+
+
+def test_the_pipeline_is_a_langchain_runnable(indexed: Copilot) -> None:
+    out = indexed.runnable.batch(["Where is my refund?", "我退货了，退款什么时候到账？"])
+    assert [s.language for s in out] == ["en", "zh"] and all(s.reply for s in out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -174,3 +175,108 @@ def test_links_to_unknown_domains_are_removed() -> None:
     out = drafter(fake(answer(reply, ["article:refunds"]))).draft(request(profile=profile))
     assert "evil.example" not in out.reply and "https://help.acme.example/refunds" in out.reply
     assert "unknown_link_removed" in out.flags
+
+
+def test_a_forced_tool_call_carries_the_draft() -> None:
+    args = json.loads(answer("We issue the refund within 2 business days.", ["article:refunds"]))
+    model = Recording(responses=[AIMessage(content="", tool_calls=[{"name": "draft_reply", "args": args, "id": "c1"}])])
+    model.seen = []
+    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", method="tools")
+    bound = d._model()
+    assert bound.kwargs["tool_choice"]["function"]["name"] == "draft_reply"
+    assert bound.kwargs["tools"][0]["function"]["parameters"]["required"] == ["reply"]
+    out = d.draft(request())
+    assert "llm_fallback" not in out.flags and [c.source_id for c in out.citations] == ["article:refunds"]
+
+
+class ServerError(Exception):
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class OnlyTools(FakeMessagesListChatModel):
+    """A server like llama.cpp's: json_schema is a 500 validation error, a forced tool call works."""
+
+    calls: list[str] = []  # noqa: RUF012 - reset per instance below
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        kind = (kwargs.get("response_format") or {}).get("type") or ("tools" if kwargs.get("tools") else "none")
+        self.calls.append(kind)
+        if kind == "json_schema":
+            raise ServerError(500, "response_format.type: Input should be 'text' or 'json_object'")
+        return super()._generate(messages, *args, **kwargs)
+
+
+def test_auto_probes_methods_and_keeps_the_first_the_server_accepts() -> None:
+    args = json.loads(answer("We issue the refund within 2 business days.", ["article:refunds"]))
+    reply = AIMessage(content="", tool_calls=[{"name": "draft_reply", "args": args, "id": "c1"}])
+    model = OnlyTools(responses=[reply, reply])
+    model.calls = []
+    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", method="auto")
+    assert d.method == "json_schema"
+    assert "llm_fallback" not in d.draft(request()).flags
+    assert d.method == "tools" and model.calls == ["json_schema", "tools"]
+    d.draft(request())
+    assert model.calls == ["json_schema", "tools", "tools"]  # settled: no more probing
+
+
+def test_errors_that_are_not_about_the_method_fall_back_without_probing() -> None:
+    class Down(OnlyTools):
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            self.calls.append("x")
+            raise ServerError(503, "service unavailable")
+
+    model = Down(responses=[])
+    model.calls = []
+    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", method="auto")
+    assert "llm_fallback" in d.draft(request()).flags
+    assert model.calls == ["x"] and d.method == "json_schema"
+
+
+def test_streaming_passes_the_reply_so_far_and_returns_the_checked_draft() -> None:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    text = answer("We issue the refund within 2 business days. Banks take 5 to 7 days.", ["article:refunds"])
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=text)]))
+    seen: list[str] = []
+    out = drafter(model).draft(request(), on_partial=seen.append)
+    assert len(seen) >= 5 and seen[-1] == "We issue the refund within 2 business days. Banks take 5 to 7 days."
+    assert all(b.startswith(a) for a, b in itertools.pairwise(seen))
+    assert "Banks take 5 to 7 days." in out.reply and out.reply.startswith("Hi there,")
+    assert out.usage["output_tokens"] > 0 and out.usage["tokens_estimated"] == 1
+
+
+def test_unsupported_policy_without_numbers_is_named_flagged_and_costs_confidence() -> None:
+    out = drafter(fake(answer("We issue the refund within 2 business days. We also offer free lifetime "
+                              "replacements for every chair.", ["article:refunds"]))).draft(request())
+    assert out.unsupported_claims == ["We also offer free lifetime replacements for every chair."]
+    assert "unsupported_claim" in out.flags and out.confidence < 0.8
+    assert "free lifetime replacements" in out.reply  # kept for the agent to judge, not silently cut
+
+
+def test_the_customers_order_number_is_not_an_invented_amount() -> None:
+    from copilot.pii import redact
+
+    text = "Where is the refund for order 778812?"
+    red = redact(text, numbered=True)
+    req = request(text)
+    req.outbound_query, req.pii = red.text, red.entities
+    assert "[ORDER_NUMBER_1]" in red.text
+    out = drafter(fake(answer("The refund for order [ORDER_NUMBER_1] is issued within 2 business days.",
+                              ["article:refunds"]))).draft(req)
+    assert "order 778812 is issued within 2 business days" in out.reply and "unsupported_claim" not in out.flags
+
+
+def test_the_chain_is_traced_step_by_step() -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    names: list[str] = []
+
+    class Steps(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:
+            names.append(kwargs.get("name") or "")
+
+    model = fake(answer("We issue the refund within 2 business days.", ["article:refunds"]))
+    LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", callbacks=[Steps()]).draft(request())
+    assert {"copilot.draft", "sources", "generate", "checks"} <= set(names)

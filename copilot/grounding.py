@@ -1,0 +1,154 @@
+"""Sentence-level grounding: does a cited source back each claim a reply makes?
+
+A *claim* is a sentence stating a policy, an amount, a time frame or a promise ("refunds take
+5 business days", "we will replace it for free"). Each claim must be supported by one sentence
+of a cited source, judged two ways, cheapest first:
+
+1. lexical: most of the claim's content words appear in that source sentence;
+2. dense: the claim and the source sentence are close in the embedder's space
+   (calibrated with the embedder's own floor/ceiling, so one threshold fits every model).
+
+An optional judge (any callable, e.g. an LLM asked "does this source support this sentence?")
+gets the last word on claims both checks reject. Source sentence vectors are cached: sources
+repeat across tickets, so a warm process embeds mostly the reply's few claims.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from copilot.drafting.compose import split_sentences
+from copilot.pii import PLACEHOLDER_RE
+from copilot.retrieval.embeddings import Embedder
+from copilot.retrieval.lexical import tokenize
+
+__all__ = ["Grounding", "GroundingChecker", "claim_sentences", "claim_terms", "is_claim"]
+
+# Amounts, percentages, durations, policy words and commitments, in the languages we template.
+_CLAIM = re.compile(
+    r"\d"
+    r"|(?i:\b(?:policy|policies|refund\w*|reimburs\w*|free|no charge|guarantee\w*|warrant\w*|eligible|entitled"
+    r"|compensat\w*|credit(?:ed)?|discount\w*|voucher|fee|fees|charge[sd]?|cost[s]?|price|within|business days?"
+    r"|days?|hours?|weeks?|months?|years?|always|never|promise\w*|we will|we'll|you will|you'll|will be"
+    r"|must|required|not allowed|only if|as long as)\b)"
+    r"|(?i:\b(?:política|reembolso|gratis|garantía|politique|remboursement|gratuit|garantie|erstattung"
+    r"|kostenlos|garantie|rückerstattung)\b)"
+    r"|chính sách|hoàn tiền|miễn phí|bảo hành|đền bù|phí|trong vòng|ngày làm việc|ngày|giờ|tuần|tháng|sẽ|cam kết"
+    r"|政策|退款|退货|免费|保修|赔偿|费用|工作日|小时|天内|将会|保证|承诺"
+)
+# Words that make a sentence a promise but say nothing about *what* is promised.
+_GENERIC = frozenset({"we will", "we'll", "you will", "you'll", "will be", "must", "sẽ", "将会", "always", "never"})
+LEXICAL_SUPPORT = 0.6   # share of the claim's content words found in one source sentence
+DENSE_SUPPORT = 0.6     # calibrated similarity between the claim and one source sentence
+_CACHE_SIZE = 4096
+
+
+def is_claim(sentence: str) -> bool:
+    return bool(_CLAIM.search(sentence))
+
+
+def claim_terms(sentence: str) -> set[str]:
+    """The policy words, amounts and durations a claim is about ("free", "refund", "工作日"); a
+    supporting sentence must use them too (digits are compared as whole numbers elsewhere)."""
+    terms = {m.group(0).lower() for m in _CLAIM.finditer(sentence) if not m.group(0).isdigit()} - _GENERIC
+    # "refunds" is backed by "refund", "charged" by "charge": compare English stems.
+    return {re.sub(r"(?:es|s|ed|ing)$", "", t) if t.isascii() and len(t) > 4 else t for t in terms}
+
+
+def claim_sentences(text: str) -> list[str]:
+    return [s for s in split_sentences(text) if is_claim(s)]
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:[.,]\d+)?", text))
+
+
+def _backs(source_sentence: str, nums: set[str], terms: set[str]) -> bool:
+    """Can this sentence support a claim at all: its numbers and claim terms are all there."""
+    low = source_sentence.lower()
+    return nums <= _numbers(source_sentence) and all(t in low for t in terms)
+
+
+@dataclass
+class Grounding:
+    claims: int = 0
+    unsupported: list[str] = field(default_factory=list)
+
+    @property
+    def supported_share(self) -> float:
+        return 1.0 if not self.claims else 1 - len(self.unsupported) / self.claims
+
+
+Judge = Callable[[str, Sequence[str]], bool]
+
+
+class GroundingChecker:
+    def __init__(self, embedder: Embedder | None = None, *, judge: Judge | None = None,
+                 lexical_support: float = LEXICAL_SUPPORT, dense_support: float = DENSE_SUPPORT) -> None:
+        self.embedder = embedder
+        self.judge = judge
+        self.lexical_support = lexical_support
+        self.dense_support = dense_support
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def check(self, reply: str, sources: Sequence[str]) -> Grounding:
+        """``reply`` may hold PII placeholders (``[ORDER_NUMBER_1]``): the customer's own data is not a claim."""
+        claims = {c: PLACEHOLDER_RE.sub("", c) for c in claim_sentences(reply)}
+        claims = {c: bare for c, bare in claims.items() if is_claim(bare)}
+        out = Grounding(claims=len(claims))
+        if not claims:
+            return out
+        source_sents = [s for src in sources for s in split_sentences(src) if s.strip()]
+        left = [c for c in claims if not self._lexical(claims[c], source_sents)]
+        if left and source_sents and self.embedder is not None:
+            left = self._dense(left, [claims[c] for c in left], source_sents)
+        if left and self.judge is not None and sources:
+            left = [c for c in left if not self.judge(c, sources)]
+        out.unsupported = left
+        return out
+
+    def _lexical(self, claim: str, source_sents: list[str]) -> bool:
+        words = set(tokenize(claim))
+        if not words:
+            return True
+        nums, terms = _numbers(claim), claim_terms(claim)
+        for s in source_sents:
+            if not _backs(s, nums, terms):
+                continue
+            if len(words & set(tokenize(s))) / len(words) >= self.lexical_support:
+                return True
+        return False
+
+    def _dense(self, claims: list[str], bare: list[str], source_sents: list[str]) -> list[str]:
+        assert self.embedder is not None
+        floor, ceiling = self.embedder.floor, self.embedder.ceiling
+        src = self._embed(source_sents)
+        q = np.asarray(self.embedder.embed_documents(bare), dtype=np.float32)
+        sims = q @ src.T
+        left = []
+        for claim, row in zip(claims, sims, strict=True):
+            plain = PLACEHOLDER_RE.sub("", claim)
+            nums, terms = _numbers(plain), claim_terms(plain)
+            # A close paraphrase with another number or policy word is exactly the invented case.
+            ok = [float(v) for v, s in zip(row, source_sents, strict=True) if _backs(s, nums, terms)]
+            best = max(ok, default=-1.0)
+            if (best - floor) / (ceiling - floor) < self.dense_support:
+                left.append(claim)
+        return left
+
+    def _embed(self, sents: list[str]) -> np.ndarray:
+        assert self.embedder is not None
+        missing = list(dict.fromkeys(s for s in sents if s not in self._vectors))
+        if missing:
+            for s, v in zip(missing, np.asarray(self.embedder.embed_documents(missing), dtype=np.float32), strict=True):
+                self._vectors[s] = v
+            while len(self._vectors) > _CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        for s in sents:
+            self._vectors.move_to_end(s)
+        return np.stack([self._vectors[s] for s in sents])
