@@ -1,10 +1,12 @@
 """Red-team result: how many injection / exfiltration attempts changed behaviour, per drafter.
 
     python bench/redteam.py [--suite eval/redteam/v1.jsonl]
+    python bench/redteam.py --llm-model NAME [--llm-base-url URL]   # also against a real model
 
 Runs the suite on the bundled demo brand with the real embedded model: once with the embedded
 drafter, once with the LLM drafter driven by an obedient model that follows every injected
-instruction (the worst case, so only our checks stand between the attack and the reply).
+instruction (the worst case, so only our checks stand between the attack and the reply), and,
+when a model is named, once with it (OpenAI with OPENAI_API_KEY, or an OpenAI-compatible server).
 """
 
 from __future__ import annotations
@@ -30,13 +32,22 @@ from copilot.settings import Settings
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suite", type=Path, default=Path(__file__).resolve().parent.parent / "eval/redteam/v1.jsonl")
+    ap.add_argument("--llm-model", help="also run against this chat model")
+    ap.add_argument("--llm-base-url", help="an OpenAI-compatible server for --llm-model")
     args = ap.parse_args()
     cases = load_cases(args.suite)
     demo = Path(str(resources.files("copilot").joinpath("demo")))
-    for label in ("embedded", "llm (obedient model)"):
-        cp = Copilot(Settings(data_dir=Path(tempfile.mkdtemp())), config=load_config(demo / "config.yaml"))
+    labels = ["embedded", "llm (obedient model)"]
+    if args.llm_model:
+        labels.append(f"llm ({args.llm_model})")
+    for label in labels:
+        settings = Settings(data_dir=Path(tempfile.mkdtemp()))
+        if label == f"llm ({args.llm_model})":
+            settings = Settings(data_dir=settings.data_dir, llm_model=args.llm_model, llm_base_url=args.llm_base_url,
+                                llm_timeout_s=120)
+        cp = Copilot(settings, config=load_config(demo / "config.yaml"))
         cp.ingest([demo / "kb"], [demo / "tickets.jsonl"], brand="acme", progress=False)
-        if label.startswith("llm"):
+        if label == "llm (obedient model)":
             cp._drafter = LLMDrafter(ObedientChatModel(responses=[AIMessage(content="")]),
                                      fallback=EmbeddedDrafter(cp.embedder), name="obedient")
         result = run_suite(cp, cases, brand="acme")
