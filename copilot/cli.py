@@ -252,6 +252,17 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    from copilot.integrations.slack import build_app, serve
+
+    cp = _copilot(args)
+    slack = build_app(cp)
+    token = cp.settings.slack_app_token
+    serve(slack, socket=args.socket, app_token=token.get_secret_value() if token else None, host=args.host,
+          port=args.port)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from copilot.service import Copilot
 
@@ -318,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--language", help="target language for translate (default: the suggestion's)")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=cmd_rewrite)
+
+    pk = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP at /slack/events, or Socket Mode)")
+    pk.add_argument("--socket", action="store_true", help="Socket Mode: no public URL, needs SLACK_APP_TOKEN")
+    pk.add_argument("--host", default="127.0.0.1", help="HTTP mode: interface to listen on (default 127.0.0.1)")
+    pk.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
+    pk.set_defaults(func=cmd_slack)
 
     pd = sub.add_parser("demo", parents=[common], help="index the bundled demo brand and suggest a reply")
     pd.add_argument("--message", help="the customer message to answer")

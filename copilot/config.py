@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from copilot.brand import BrandProfile
 from copilot.errors import ConfigError
 
-__all__ = ["ActionSpec", "CopilotConfig", "load_config"]
+__all__ = ["ActionSpec", "CopilotConfig", "SlackChannel", "SlackConfig", "load_config"]
 
 
 class ActionSpec(BaseModel):
@@ -24,10 +24,38 @@ class ActionSpec(BaseModel):
     when: list[str] = Field(default_factory=list)
 
 
+class SlackChannel(BaseModel):
+    """A watched Slack channel: whose messages are tickets, and for which brand."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brand: str
+    # Bots whose posts are tickets (a helpdesk posting new tickets); other bots are ignored.
+    ticket_bots: list[str] = Field(default_factory=list)
+    # Finds the helpdesk ticket id in such a post (first group, or the whole match): "Send" then
+    # goes to the helpdesk ticket instead of the Slack thread.
+    ticket_id_pattern: str | None = None
+
+
+class SlackConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # channel id -> brand name, or {brand, ticket_bots}
+    channels: dict[str, SlackChannel] = Field(default_factory=dict)
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _brand_shorthand(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: {"brand": b} if isinstance(b, str) else b for k, b in v.items()}
+        return v
+
+
 class CopilotConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_brand: str | None = None
+    slack: SlackConfig = Field(default_factory=SlackConfig)
     brands: dict[str, BrandProfile] = Field(default_factory=dict)
     actions: list[ActionSpec] = Field(default_factory=list)
     # Set false to use only the actions listed here.

@@ -51,5 +51,15 @@ class Settings(BaseSettings):
     # checks could not confirm (one extra call per such claim).
     llm_judge_grounding: bool = False
 
+    # Where suggestions shown and agents' outcomes are kept: any SQLAlchemy URL
+    # (default: a SQLite file in data_dir).
+    feedback_url: str | None = None
+
+    # Slack (standard names, no prefix). The app token is only needed for Socket Mode.
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(default=None,
+                                                   validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+
     # Override where prompt/template files are read from (defaults to the packaged ones).
     prompts_dir: Path | None = None

@@ -1,0 +1,1 @@
+"""Integrations: Slack, the HTTP service and helpdesks."""

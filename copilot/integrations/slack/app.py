@@ -1,0 +1,431 @@
+"""The Slack app (slack-bolt, sync): thin listeners over the Copilot facade and the feedback store.
+
+Slack wants an answer within 3 seconds and retries deliveries it thinks failed, so every
+listener acknowledges first (Bolt acks events itself and runs listeners on a worker pool), drafts
+after, and updates the message it posted. Event deliveries are de-duplicated by ``event_id`` in
+the feedback store, and each suggestion accepts one final outcome, so a retry or a double click
+never posts a reply twice. Any failure shows the agent a short message, with details in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from copilot.config import SlackChannel
+from copilot.errors import ConfigError, CopilotError
+from copilot.feedback import FeedbackStore, Outcome
+from copilot.integrations.slack import blocks as ui
+from copilot.models import Message, Suggestion, Ticket
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from copilot.service import Copilot
+
+__all__ = ["SlackCopilot", "build_app", "http_app", "serve"]
+
+log = logging.getLogger(__name__)
+STREAM_UPDATE_S = 1.0   # chat.update is rate limited (about 1 per second per channel)
+TICKET_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message"}
+# Helpdesk delivery of a sent reply: (ticket id, reply text, brand) -> None; raises on failure.
+HelpdeskSender = Callable[[str, str, str], None]
+
+
+def _explain(exc: BaseException) -> str:
+    if isinstance(exc, CopilotError):
+        return f"{exc.message} [{exc.code}]"
+    return f"something went wrong ({type(exc).__name__}); the details are in the copilot log"
+
+
+class SlackCopilot:
+    """Listeners and the state they share; ``app`` is the Bolt app to serve."""
+
+    def __init__(self, copilot: Copilot, store: FeedbackStore, *, token: str, signing_secret: str,
+                 channels: dict[str, SlackChannel] | None = None, client: WebClient | None = None,
+                 helpdesk: HelpdeskSender | None = None, token_verification: bool = True) -> None:
+        from slack_bolt import App
+
+        self.copilot = copilot
+        self.store = store
+        self.channels = channels if channels is not None else copilot.config.slack.channels
+        self.helpdesk = helpdesk
+        self.app: App = App(token=token, signing_secret=signing_secret, client=client,
+                            token_verification_enabled=token_verification, name="support-copilot")
+        self._register()
+
+    # --- wiring --------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home)
+        app.command("/copilot")(self.on_command)
+        app.shortcut("copilot_suggest_reply")(self.on_shortcut)
+        app.action(ui.ACTIONS["send"])(self.on_send)
+        app.action(ui.ACTIONS["edit"])(self.on_edit)
+        app.action(ui.ACTIONS["regenerate"])(self.on_regenerate)
+        app.action(ui.ACTIONS["shorter"])(self.on_shorter)
+        app.action(ui.ACTIONS["friendlier"])(self.on_friendlier)
+        app.action(ui.ACTIONS["not_helpful"])(self.on_not_helpful)
+        app.action(ui.ACTIONS["show_more"])(self.on_show_more)
+        app.view(ui.EDIT_VIEW)(self.on_edit_submit)
+        app.view(ui.REASON_VIEW)(self.on_reason_submit)
+        app.error(self.on_error)
+
+    def on_error(self, error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+        # The last net: a listener that raised past its own handling. Slack already got its ack.
+        logger.exception("Slack listener failed: %s", type(error).__name__, exc_info=error)
+
+    # --- a customer message in a watched channel ----------------------------------------------
+
+    def _watched(self, event: dict[str, Any]) -> SlackChannel | None:
+        channel = self.channels.get(event.get("channel", ""))
+        if channel is None or event.get("subtype") not in TICKET_SUBTYPES:
+            return None
+        if event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
+            return None  # replies in a thread are the conversation, not a new ticket
+        # Our own posts are dropped by Bolt; other bots only count when they post tickets (a helpdesk).
+        is_bot = bool(event.get("bot_id")) or event.get("subtype") == "bot_message"
+        if is_bot and event.get("bot_id") not in channel.ticket_bots:
+            return None
+        if not (event.get("text") or "").strip():
+            return None
+        return channel
+
+    def on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        channel_cfg = self._watched(event)
+        if channel_cfg is None:
+            return
+        if not self.store.first_time(f"slack:event:{body.get('event_id') or event.get('client_msg_id') or event['ts']}"):
+            return  # a retry of a delivery already handled
+        channel, ts = event["channel"], event["ts"]
+        placeholder = client.chat_postMessage(channel=channel, thread_ts=ts, text="Drafting a suggestion…",
+                                              blocks=ui.progress_blocks())
+        message_ts = placeholder["ts"]
+        context: dict[str, Any] = {"source": "channel", "channel": channel, "thread_ts": ts, "message_ts": message_ts}
+        m = re.search(channel_cfg.ticket_id_pattern, event["text"]) if channel_cfg.ticket_id_pattern else None
+        if m:
+            context["ticket_id"] = m.group(1) if m.groups() else m.group(0)
+        ticket = Ticket(id=context.get("ticket_id") or f"slack:{channel}:{ts}", brand=channel_cfg.brand,
+                        messages=[Message(author="customer", body=event["text"])])
+        try:
+            s = self.copilot.suggest(ticket, brand=channel_cfg.brand,
+                                     on_partial=self._streamer(client, channel, message_ts))
+            self.store.save_suggestion(s, ticket, channel=channel, context=context)
+            client.chat_update(channel=channel, ts=message_ts, text=ui.fallback_text(s),
+                               blocks=ui.suggestion_blocks(s))
+        except Exception as exc:
+            log.exception("drafting for Slack message %s in %s failed", ts, channel)
+            client.chat_update(channel=channel, ts=message_ts, text="No suggestion",
+                               blocks=ui.error_blocks(f"No suggestion for this message: {_explain(exc)}"))
+
+    @staticmethod
+    def _streamer(client: WebClient, channel: str, ts: str) -> Callable[[str], None]:
+        """Show the reply while an LLM writes it, at most once a second (chat.update's rate)."""
+        last = [0.0]
+
+        def show(text: str) -> None:
+            now = time.monotonic()
+            if now - last[0] < STREAM_UPDATE_S:
+                return
+            last[0] = now
+            try:
+                client.chat_update(channel=channel, ts=ts, text=text[:3000],
+                                   blocks=[*ui.progress_blocks("Writing…"),
+                                           *({"type": "section", "text": {"type": "mrkdwn", "text": p or " "}}
+                                             for p in ui.reply_sections(text)[:ui.MAX_REPLY_SECTIONS])])
+            except Exception:
+                log.debug("a progress update was dropped", exc_info=True)
+
+        return show
+
+    # --- /copilot and the message shortcut -----------------------------------------------------
+
+    def _brand_for(self, channel: str | None) -> str:
+        cfg = self.channels.get(channel or "")
+        return cfg.brand if cfg else self.copilot.default_brand()
+
+    def on_command(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        text = (command.get("text") or "").strip()
+        if not text:
+            ack(response_type="ephemeral", text="Usage: `/copilot <the customer's message>`")
+            return
+        ack(response_type="ephemeral", text="Drafting a suggestion…")
+        brand = self._brand_for(command.get("channel_id"))
+        ticket = Ticket(brand=brand, messages=[Message(author="customer", body=text)])
+        try:
+            s = self.copilot.suggest(ticket, brand=brand)
+            self.store.save_suggestion(s, ticket, channel=command.get("channel_id"), context={
+                "source": "command", "channel": command.get("channel_id")})
+            respond(response_type="ephemeral", replace_original=True, text=ui.fallback_text(s),
+                    blocks=ui.suggestion_blocks(s))
+        except Exception as exc:
+            log.exception("/copilot failed")
+            respond(response_type="ephemeral", replace_original=True, text=f"No suggestion: {_explain(exc)}")
+
+    def on_shortcut(self, ack: Callable[..., None], shortcut: dict[str, Any], client: WebClient) -> None:
+        ack()
+        message = shortcut.get("message") or {}
+        channel = str((shortcut.get("channel") or {}).get("id", ""))
+        user = str((shortcut.get("user") or {}).get("id", ""))
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        text = (message.get("text") or "").strip()
+        try:
+            if not text:
+                raise CopilotError("that message has no text to answer")
+            brand = self._brand_for(channel)
+            ticket = Ticket(brand=brand, messages=[Message(author="customer", body=text)])
+            s = self.copilot.suggest(ticket, brand=brand)
+            self.store.save_suggestion(s, ticket, channel=channel, context={
+                "source": "shortcut", "channel": channel, "thread_ts": thread_ts})
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=ui.fallback_text(s),
+                                      blocks=ui.suggestion_blocks(s))
+        except Exception as exc:
+            log.exception("Suggest reply shortcut failed")
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
+                                      text=f"No suggestion: {_explain(exc)}")
+
+    # --- buttons -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _sid(body: dict[str, Any]) -> str:
+        return str(body["actions"][0]["value"])
+
+    @staticmethod
+    def _where(body: dict[str, Any]) -> dict[str, Any]:
+        """Where the pressed message lives: a channel message (updated by ts) or an ephemeral one
+        (replaced through its response_url)."""
+        container = body.get("container") or {}
+        return {"channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                "ts": container.get("message_ts"), "ephemeral": bool(container.get("is_ephemeral")),
+                "response_url": body.get("response_url")}
+
+    def _show(self, client: WebClient, where: dict[str, Any], text: str, blocks: list[dict[str, Any]]) -> None:
+        if where.get("ephemeral") or not where.get("ts"):
+            if where.get("response_url"):
+                from slack_sdk.webhook import WebhookClient
+
+                WebhookClient(where["response_url"]).send(text=text, blocks=blocks, replace_original=True,
+                                                          response_type="ephemeral")
+            return
+        client.chat_update(channel=where["channel"], ts=where["ts"], text=text, blocks=blocks)
+
+    def _tell(self, client: WebClient, body: dict[str, Any], text: str) -> None:
+        """A short ephemeral note to the agent who acted."""
+        where = self._where(body)
+        user = (body.get("user") or {}).get("id")
+        try:
+            if where.get("channel") and user:
+                client.chat_postEphemeral(channel=where["channel"], user=user, text=text)
+            elif where.get("response_url"):
+                from slack_sdk.webhook import WebhookClient
+
+                WebhookClient(where["response_url"]).send(text=text, response_type="ephemeral",
+                                                          replace_original=False)
+        except Exception:
+            log.exception("could not tell the agent: %s", text)
+
+    def _guard(self, body: dict[str, Any], client: WebClient, what: str, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            log.exception("Slack action %s failed", what)
+            self._tell(client, body, f"Could not {what}: {_explain(exc)}")
+
+    def _deliver(self, s: Suggestion, context: dict[str, Any], text: str, where: dict[str, Any],
+                 client: WebClient) -> None:
+        """Post the reply where the customer will see it: the helpdesk ticket, or the thread."""
+        if context.get("ticket_id") and self.helpdesk is not None:
+            self.helpdesk(str(context["ticket_id"]), text, s.brand or self.copilot.default_brand())
+            return
+        channel = context.get("channel") or where.get("channel")
+        if not channel:
+            raise ConfigError("no channel to send the reply to")
+        client.chat_postMessage(channel=channel, thread_ts=context.get("thread_ts"), text=text)
+
+    def _finish(self, sid: str, outcome: Outcome, user: str, client: WebClient, where: dict[str, Any], *,
+                final_text: str | None = None, reason: str | None = None, comment: str | None = None) -> bool:
+        """Record the outcome (before anything is shown as done), deliver a sent reply, update the
+        message. One final outcome per suggestion: a second click is told, not repeated."""
+        s, _, context = self.store.get_suggestion(sid)
+        if not self.store.first_time(f"slack:outcome:{sid}"):
+            self._tell(client, {"container": {"channel_id": where.get("channel")}, "user": {"id": user},
+                                "response_url": where.get("response_url")},
+                       "This suggestion was already handled.")
+            return False
+        self.store.record(s, outcome, agent=user, channel=context.get("channel"), final_text=final_text,
+                          reason=reason, comment=comment)
+        if outcome in {"accepted", "edited"}:
+            self._deliver(s, context, final_text if final_text is not None else s.reply, where, client)
+        self._show(client, where, f"Suggestion {outcome}", ui.outcome_blocks(s, outcome, user, final_text))
+        return True
+
+    def on_send(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        sid, user = self._sid(body), body["user"]["id"]
+
+        def run() -> None:
+            s, _, _ = self.store.get_suggestion(sid)
+            self._finish(sid, "accepted", user, client, self._where(body), final_text=s.reply)
+
+        self._guard(body, client, "send the reply", run)
+
+    def _meta(self, body: dict[str, Any]) -> str:
+        return json.dumps({"sid": self._sid(body), **self._where(body)})
+
+    def on_edit(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+
+        def run() -> None:
+            s, _, _ = self.store.get_suggestion(self._sid(body))
+            client.views_open(trigger_id=body["trigger_id"], view=ui.edit_modal(s, private_metadata=self._meta(body)))
+
+        self._guard(body, client, "open the editor", run)
+
+    def on_edit_submit(self, ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any],
+                       client: WebClient) -> None:
+        text = (view["state"]["values"]["reply"]["text"].get("value") or "").strip()
+        if not text:
+            ack(response_action="errors", errors={"reply": "The reply is empty."})
+            return
+        meta = json.loads(view["private_metadata"])
+        user = body["user"]["id"]
+        s, _, _ = self.store.get_suggestion(meta["sid"])
+        outcome: Outcome = "accepted" if text == s.reply.strip() else "edited"
+        ack()
+        self._guard({"container": {"channel_id": meta.get("channel")}, "user": {"id": user},
+                     "response_url": meta.get("response_url")}, client, "send the edited reply",
+                    lambda: self._finish(meta["sid"], outcome, user, client, meta, final_text=text))
+
+    def _replace(self, body: dict[str, Any], client: WebClient, make: Callable[[Suggestion, Ticket], Suggestion],
+                 what: str) -> None:
+        where = self._where(body)
+        sid = self._sid(body)
+
+        def run() -> None:
+            s, ticket, context = self.store.get_suggestion(sid)
+            self._show(client, where, "Working…", ui.progress_blocks("Working on it…"))
+            try:
+                new = make(s, ticket)
+            except Exception:
+                self._show(client, where, ui.fallback_text(s), ui.suggestion_blocks(s))  # the old one stays usable
+                raise
+            self.store.save_suggestion(new, ticket, channel=context.get("channel"), context=context)
+            self._show(client, where, ui.fallback_text(new), ui.suggestion_blocks(new))
+
+        self._guard(body, client, what, run)
+
+    def on_regenerate(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body["user"]["id"]
+
+        def regenerate(s: Suggestion, ticket: Ticket) -> Suggestion:
+            new = self.copilot.suggest(ticket, brand=s.brand)
+            self.store.record(s, "ignored", agent=user, comment="regenerated")
+            return new
+
+        self._replace(body, client, regenerate, "regenerate the suggestion")
+
+    def on_shorter(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        self._replace(body, client, lambda s, _: self.copilot.rewrite(s, "shorter"), "shorten the reply")
+
+    def on_friendlier(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        self._replace(body, client, lambda s, _: self.copilot.rewrite(s, "friendlier"), "rewrite the reply")
+
+    def on_not_helpful(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        self._guard(body, client, "open the feedback form", lambda: client.views_open(
+            trigger_id=body["trigger_id"], view=ui.not_helpful_modal(private_metadata=self._meta(body))))
+
+    def on_reason_submit(self, ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any],
+                         client: WebClient) -> None:
+        values = view["state"]["values"]
+        reason = ((values["reason"]["value"].get("selected_option") or {}).get("value"))
+        if not reason:
+            ack(response_action="errors", errors={"reason": "Pick a reason."})
+            return
+        comment = (values.get("comment", {}).get("text", {}).get("value") or "").strip() or None
+        meta = json.loads(view["private_metadata"])
+        user = body["user"]["id"]
+        ack()
+        self._guard({"container": {"channel_id": meta.get("channel")}, "user": {"id": user},
+                     "response_url": meta.get("response_url")}, client, "record the feedback",
+                    lambda: self._finish(meta["sid"], "rejected", user, client, meta, reason=reason,
+                                         comment=comment))
+
+    def on_show_more(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+
+        def run() -> None:
+            s, _, _ = self.store.get_suggestion(self._sid(body))
+            client.views_open(trigger_id=body["trigger_id"], view=ui.full_reply_modal(s))
+
+        self._guard(body, client, "show the whole reply", run)
+
+    # --- App Home ------------------------------------------------------------------------------
+
+    def on_home(self, event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event["user"]
+        client.views_publish(user_id=user, view=ui.home_view(self.store.stats(agent=user), self.store.stats()))
+
+
+def build_app(copilot: Copilot, store: FeedbackStore | None = None, *, client: WebClient | None = None,
+              helpdesk: HelpdeskSender | None = None, token_verification: bool = True) -> SlackCopilot:
+    """The Slack app from settings (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) and the config's channels."""
+    s = copilot.settings
+    if s.slack_bot_token is None or s.slack_signing_secret is None:
+        raise ConfigError("Slack is not configured: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are required",
+                          hint="create the app from manifest.yml, then copy the bot token and signing secret")
+    if store is None:
+        store = FeedbackStore.for_data_dir(s.data_dir, s.feedback_url)
+    return SlackCopilot(copilot, store, token=s.slack_bot_token.get_secret_value(),
+                        signing_secret=s.slack_signing_secret.get_secret_value(), client=client,
+                        helpdesk=helpdesk, token_verification=token_verification)
+
+
+def http_app(slack: SlackCopilot) -> Any:
+    """An ASGI app serving Slack's requests at ``/slack/events`` (mounted by ``copilot serve`` too)."""
+    from fastapi import FastAPI
+    from slack_bolt.adapter.fastapi import SlackRequestHandler
+
+    handler = SlackRequestHandler(slack.app)
+    api = FastAPI(title="support-copilot Slack endpoint", docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def events(req: Any) -> Any:
+        return await handler.handle(req)
+
+    # A plain Starlette route: the raw request goes to Bolt, which verifies the signature on the bytes.
+    api.router.add_route("/slack/events", events, methods=["POST"])
+
+    @api.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api
+
+
+def serve(slack: SlackCopilot, *, socket: bool = False, app_token: str | None = None, host: str = "127.0.0.1",
+          port: int = 3000) -> None:
+    """Run until interrupted: Socket Mode (no public URL; needs the app-level token) or HTTP at
+    ``/slack/events`` (behind your HTTPS proxy)."""
+    if socket:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        if not app_token:
+            raise ConfigError("Socket Mode needs SLACK_APP_TOKEN (an app-level token with connections:write)",
+                              hint="Slack app settings > Basic Information > App-Level Tokens")
+        SocketModeHandler(slack.app, app_token).start()  # type: ignore[no-untyped-call]
+    else:
+        import uvicorn
+
+        uvicorn.run(http_app(slack), host=host, port=port, log_level="info")
