@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ class SlackChannel(BaseModel):
     # Finds the helpdesk ticket id in such a post (first group, or the whole match): "Send" then
     # goes to the helpdesk ticket instead of the Slack thread.
     ticket_id_pattern: str | None = None
+
+    @field_validator("ticket_id_pattern")
+    @classmethod
+    def _valid_regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression ({exc})") from exc
+        return v
 
 
 class SlackConfig(BaseModel):

@@ -301,3 +301,18 @@ def test_slack_needs_its_tokens(tmp_path: Path) -> None:
     from copilot.cli import main
 
     assert main(["slack", "--data-dir", str(tmp_path)]) == 2
+
+
+def test_socket_mode_uses_the_app_token(slack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from copilot.errors import ConfigError
+    from copilot.integrations.slack.app import serve
+
+    app, _, _ = slack
+    started: list[str] = []
+    monkeypatch.setattr(SocketModeHandler, "start", lambda self: started.append(self.app_token))
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+        serve(app, socket=True, app_token=None)
+    serve(app, socket=True, app_token="xapp-test")
+    assert started == ["xapp-test"]

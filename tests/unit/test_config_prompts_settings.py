@@ -71,3 +71,24 @@ def test_prompt_variables_must_match_the_text(tmp_path: Path) -> None:
         load_prompt("p", "v2", root=tmp_path)
     (tmp_path / "p" / "v3.yaml").write_text("template: 'Hi {name}'\nvariables: [name]\n", encoding="utf-8")
     assert load_prompt("p", root=tmp_path).version == "v3"
+
+
+def test_slack_channels_take_a_brand_or_a_full_entry(tmp_path: Path) -> None:
+    from copilot.config import load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text('slack:\n  channels:\n    C1: acme\n    C2:\n      brand: globex\n      ticket_bots: [BH]\n'
+                    '      ticket_id_pattern: "#(\\\\d+)"\n', encoding="utf-8")
+    channels = load_config(path).slack.channels
+    assert channels["C1"].brand == "acme" and channels["C1"].ticket_bots == []
+    assert channels["C2"].ticket_bots == ["BH"] and channels["C2"].ticket_id_pattern == "#(\\d+)"
+    path.write_text("slack:\n  channels:\n    C1: {brnd: acme}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"slack\.channels\.C1"):
+        load_config(path)
+
+
+def test_a_bad_ticket_id_pattern_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text('slack:\n  channels:\n    C1: {brand: acme, ticket_id_pattern: "#(\\\\d+"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        load_config(path)
