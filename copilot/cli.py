@@ -252,6 +252,56 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from copilot.integrations.http.app import create_app
+    from copilot.integrations.http.observability import JsonFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    cp = _copilot(args)
+    slack = None
+    if cp.settings.slack_bot_token and cp.settings.slack_signing_secret:
+        from copilot.integrations.slack import build_app
+
+        slack = build_app(cp)
+    from copilot.integrations.helpdesk.webhooks import webhook_router
+
+    app = create_app(cp, slack=slack, webhooks=webhook_router(cp))
+    if not cp.config.api.tokens:
+        print("warning: no API tokens configured: every /v1 call will be refused (see `copilot token create`)",
+              file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    import yaml
+
+    from copilot.integrations.http.auth import hash_token, new_token
+
+    token = new_token()
+    entry: dict[str, Any] = {"name": args.name, "sha256": hash_token(token), "brands": args.brand}
+    if args.expires:
+        entry["expires"] = args.expires
+    print(f"token (shown once; give it to the client): {token}\n")
+    print("add to your config file:\n")
+    print(yaml.safe_dump({"api": {"tokens": [entry]}}, sort_keys=False).rstrip())
+    return 0
+
+
+def cmd_sidebar(args: argparse.Namespace) -> int:
+    from copilot.integrations.sidebar.package import build_package
+
+    out = build_package(args.helpdesk, Path(args.out or f"copilot-{args.helpdesk}.zip"))
+    print(f"wrote {out}: upload it as a private app in {args.helpdesk.capitalize()}")
+    return 0
+
+
 def cmd_slack(args: argparse.Namespace) -> int:
     from copilot.integrations.slack import build_app, serve
 
@@ -329,6 +379,25 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--language", help="target language for translate (default: the suggestion's)")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=cmd_rewrite)
+
+    pv = sub.add_parser("serve", parents=[common], help="run the HTTP service (API, sidebar, Slack, webhooks)")
+    pv.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    pv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    pv.add_argument("--workers", type=int, default=1, help="uvicorn worker threads for blocking work")
+    pv.set_defaults(func=cmd_serve)
+
+    pt = sub.add_parser("token", help="create an API token scoped to brands")
+    pt.add_argument("action", choices=["create"])
+    pt.add_argument("--name", required=True, help="who uses it, e.g. zendesk-sidebar")
+    pt.add_argument("--brand", action="append", required=True, help="a brand it may use (repeat; * for all)")
+    pt.add_argument("--expires", help="last valid day, YYYY-MM-DD")
+    pt.set_defaults(func=cmd_token)
+
+    pb = sub.add_parser("sidebar", help="build the Zendesk or Freshdesk sidebar app package")
+    pb.add_argument("action", choices=["package"])
+    pb.add_argument("helpdesk", choices=["zendesk", "freshdesk"])
+    pb.add_argument("--out", help="zip file to write (default: copilot-<helpdesk>.zip)")
+    pb.set_defaults(func=cmd_sidebar)
 
     pk = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP at /slack/events, or Socket Mode)")
     pk.add_argument("--socket", action="store_true", help="Socket Mode: no public URL, needs SLACK_APP_TOKEN")

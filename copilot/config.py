@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from copilot.brand import BrandProfile
 from copilot.errors import ConfigError
 
-__all__ = ["ActionSpec", "CopilotConfig", "SlackChannel", "SlackConfig", "load_config"]
+__all__ = ["ActionSpec", "ApiConfig", "ApiToken", "CopilotConfig", "HelpdeskConfig", "SlackChannel", "SlackConfig",
+           "load_config"]
 
 
 class ActionSpec(BaseModel):
@@ -62,11 +64,48 @@ class SlackConfig(BaseModel):
         return v
 
 
+class ApiToken(BaseModel):
+    """An API client (a helpdesk sidebar, a script). Only the token's SHA-256 is stored here;
+    ``copilot token`` makes a token and prints this entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # Brands this token may read, cite and write; "*" is every brand.
+    brands: list[str] = Field(min_length=1)
+    expires: date | None = None
+
+
+class ApiConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tokens: list[ApiToken] = Field(default_factory=list)
+    # Browser origins allowed to call the API (helpdesk sidebars): exact origins or patterns
+    # like "https://*.zendesk.com".
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+
+
+class HelpdeskConfig(BaseModel):
+    """Webhook behaviour and where each helpdesk lives; credentials come from the environment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brand: str | None = None                 # brand of tickets from this helpdesk (default: default_brand)
+    internal_note_on_new_ticket: bool = True  # post the suggestion as an internal note
+    learn_from_solved: bool = True           # ingest solved tickets (the learning loop)
+    zendesk_subdomain: str | None = None     # acme -> https://acme.zendesk.com
+    freshdesk_domain: str | None = None      # acme -> https://acme.freshdesk.com
+
+
 class CopilotConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_brand: str | None = None
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    helpdesk: HelpdeskConfig = Field(default_factory=HelpdeskConfig)
     brands: dict[str, BrandProfile] = Field(default_factory=dict)
     actions: list[ActionSpec] = Field(default_factory=list)
     # Set false to use only the actions listed here.

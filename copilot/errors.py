@@ -8,9 +8,12 @@ catch ``CopilotError`` once and render it; nothing below them prints.
 from __future__ import annotations
 
 __all__ = [
+    "AuthError",
     "ConfigError",
     "CopilotError",
     "EmbeddingError",
+    "ForbiddenError",
+    "HelpdeskError",
     "InputError",
     "NotFoundError",
     "PromptError",
@@ -61,3 +64,21 @@ class StoreError(CopilotError):
 
 class NotFoundError(CopilotError):
     code = "not_found"
+
+
+class AuthError(CopilotError):
+    """No credentials, or credentials that are wrong or expired."""
+
+    code = "unauthorized"
+
+
+class ForbiddenError(CopilotError):
+    """Valid credentials that do not cover this brand or operation."""
+
+    code = "forbidden"
+
+
+class HelpdeskError(CopilotError):
+    """A helpdesk API call failed after its retries."""
+
+    code = "helpdesk_error"

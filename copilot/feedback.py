@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from copilot.errors import InputError
+from copilot.errors import InputError, NotFoundError
 from copilot.models import Suggestion, Ticket
 
 __all__ = ["FeedbackRecord", "FeedbackStats", "FeedbackStore", "Outcome", "edit_distance"]
@@ -190,7 +190,7 @@ class FeedbackStore:
         with self._session() as s:
             row = s.get(_SuggestionRow, suggestion_id)
             if row is None:
-                raise InputError(f"unknown suggestion {suggestion_id!r}")
+                raise NotFoundError(f"unknown suggestion {suggestion_id!r}")
             row.context = {**(row.context or {}), **context}
             s.commit()
 
@@ -198,7 +198,7 @@ class FeedbackStore:
         with self._session() as s:
             row = s.get(_SuggestionRow, suggestion_id)
             if row is None:
-                raise InputError(f"unknown suggestion {suggestion_id!r}",
+                raise NotFoundError(f"unknown suggestion {suggestion_id!r}",
                                  hint="it was never shown, or the feedback database was reset")
             return (Suggestion.model_validate(row.suggestion), Ticket.model_validate(row.ticket),
                     dict(row.context or {}))

@@ -61,5 +61,18 @@ class Settings(BaseSettings):
                                                    validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
     slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
 
+    # Helpdesks (standard-looking names, no prefix): API credentials and webhook secrets.
+    zendesk_email: str | None = Field(default=None, validation_alias=AliasChoices("ZENDESK_EMAIL"))
+    zendesk_api_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("ZENDESK_API_TOKEN"))
+    zendesk_webhook_secret: SecretStr | None = Field(default=None,
+                                                     validation_alias=AliasChoices("ZENDESK_WEBHOOK_SECRET"))
+    freshdesk_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("FRESHDESK_API_KEY"))
+    freshdesk_webhook_secret: SecretStr | None = Field(default=None,
+                                                       validation_alias=AliasChoices("FRESHDESK_WEBHOOK_SECRET"))
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("COPILOT_WEBHOOK_SECRET"))
+    # Base URLs override the helpdesk addresses (tests, proxies, data residency).
+    zendesk_base_url: str | None = None
+    freshdesk_base_url: str | None = None
+
     # Override where prompt/template files are read from (defaults to the packaged ones).
     prompts_dir: Path | None = None

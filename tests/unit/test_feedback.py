@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.errors import InputError
+from copilot.errors import InputError, NotFoundError
 from copilot.feedback import FeedbackStore, edit_distance
 from copilot.models import Message, NextAction, Suggestion, Ticket
 
@@ -42,7 +42,7 @@ def test_bad_outcomes_and_unknown_suggestions_are_clear_errors(tmp_path: Path) -
         store.record(S, "loved", agent="U1")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="unknown reason"):
         store.record(S, "rejected", reason="meh")
-    with pytest.raises(InputError, match="unknown suggestion"):
+    with pytest.raises(NotFoundError, match="unknown suggestion"):
         store.get_suggestion("nope")
     assert list(store.records()) == []
 

@@ -1,0 +1,1 @@
+"""Helpdesk clients (Zendesk, Freshdesk), webhooks and the durable job outbox."""

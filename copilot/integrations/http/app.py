@@ -1,0 +1,298 @@
+"""The HTTP service (FastAPI): suggestions, feedback, rewrites, search, ingestion, health, metrics.
+
+Every ``/v1`` call needs a bearer token; a token covers some brands and can never read or cite
+another's. Errors are JSON ``{"error": {"code", "message", "hint", "request_id"}}`` with a 4xx
+for anything the caller can fix. Each request gets an id (``X-Request-ID``, kept from the caller
+when given) that is in the response, the error body and every log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from copilot.config import ApiToken
+from copilot.errors import AuthError, CopilotError, ForbiddenError, InputError, NotFoundError
+from copilot.feedback import FeedbackRecord, FeedbackStore, Outcome
+from copilot.integrations.http.auth import Authenticator
+from copilot.integrations.http.observability import Metrics, elapsed_ms, new_request_id, request_id
+from copilot.models import Suggestion, Ticket
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("copilot.http")
+SIDEBAR_DIR = Path(__file__).resolve().parent.parent / "sidebar" / "static"
+_STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, InputError: 422}
+
+
+class FeedbackIn(BaseModel):
+    outcome: Outcome
+    agent: str | None = Field(default=None, max_length=128)
+    final_text: str | None = Field(default=None, max_length=20_000)
+    reason: Literal["wrong_facts", "wrong_tone", "wrong_language", "not_relevant", "other"] | None = None
+    comment: str | None = Field(default=None, max_length=2_000)
+
+
+class RewriteIn(BaseModel):
+    instruction: str = Field(min_length=1, max_length=2_000)
+    language: str | None = Field(default=None, max_length=16)
+
+
+class TicketsIn(BaseModel):
+    tickets: list[Ticket] = Field(min_length=1, max_length=1_000)
+    brand: str | None = None
+
+
+class IngestOut(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    skipped: list[str]
+
+
+class HitOut(BaseModel):
+    source_id: str
+    kind: str
+    title: str
+    url: str | None
+    score: float
+    text: str
+
+
+class _BodyLimit:
+    """Refuse bodies over the limit before they are read into memory (413), chunked ones included."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            seen += len(msg.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(self.limit)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"error": {"code": "payload_too_large", "message": f"the request body is over {limit} bytes",
+                                   "hint": "send fewer tickets per request", "request_id": request_id.get()}},
+                        status_code=413)
+
+
+def _error(status: int, code: str, message: str, hint: str | None = None, where: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "hint": hint, "where": where,
+                                   "request_id": request_id.get()}}, status_code=status,
+                        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+
+def _origin_regex(origins: list[str]) -> str | None:
+    if not origins:
+        return None
+    return "^(?:" + "|".join(re.escape(o).replace(r"\*", r"[a-z0-9-]+") for o in origins) + ")$"
+
+
+def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any = None,
+               webhooks: Any = None) -> FastAPI:
+    """The service for a Copilot; ``slack`` (SlackCopilot) and ``webhooks`` (a router) mount when given."""
+    settings, config = copilot.settings, copilot.config
+    store = store or FeedbackStore.for_data_dir(settings.data_dir, settings.feedback_url)
+    auth = Authenticator(config.api.tokens)
+    metrics = Metrics()
+    api = FastAPI(title="support-copilot", version="1", description="Grounded reply suggestions for support agents.")
+    api.state.copilot, api.state.store, api.state.metrics = copilot, store, metrics
+
+    # --- cross-cutting -------------------------------------------------------------------------
+
+    @api.middleware("http")
+    async def observe(request: Request, call_next: Any) -> Response:
+        rid = new_request_id(request.headers.get("x-request-id"))
+        token = request_id.set(rid)
+        t0 = time.perf_counter()
+        status = 500
+        try:
+            response: Response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = rid
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            metrics.requests.labels(request.method, path, str(status)).inc()
+            metrics.latency.labels(request.method, path).observe(time.perf_counter() - t0)
+            log.info("%s %s %s", request.method, request.url.path, status,
+                     extra={"method": request.method, "path": request.url.path, "status": status,
+                            "ms": elapsed_ms(t0), "client": request.client.host if request.client else None})
+            request_id.reset(token)
+
+    api.add_middleware(_BodyLimit, limit=config.api.max_body_bytes)
+    regex = _origin_regex(config.api.cors_origins)
+    if regex:
+        api.add_middleware(CORSMiddleware, allow_origin_regex=regex, allow_methods=["GET", "POST", "OPTIONS"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Request-ID"], max_age=600)
+
+    @api.exception_handler(CopilotError)
+    async def copilot_error(_: Request, exc: CopilotError) -> JSONResponse:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+        if status >= 500:
+            log.error("%s", exc)
+        return _error(status, exc.code, exc.message, exc.hint, exc.where)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        return _error(422, "invalid_input", f"{where}: {err.get('msg')}", "see the API docs at /docs", where)
+
+    @api.exception_handler(Exception)
+    async def crashed(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return _error(500, "internal_error", "the copilot failed on this request",
+                      "retry; if it persists, give the request id to your admin")
+
+    def principal(authorization: Annotated[str | None, Header()] = None) -> ApiToken:
+        return auth.principal(authorization)
+
+    Principal = Annotated[ApiToken, Depends(principal)]
+
+    def brand_for(p: ApiToken, requested: str | None) -> str:
+        brand = requested or auth.default_brand(p, copilot.default_brand())
+        auth.check_brand(p, brand)
+        return str(brand)
+
+    # --- API ------------------------------------------------------------------------------------
+
+    @api.post("/v1/suggestions", response_model=Suggestion, tags=["suggestions"])
+    def suggest(ticket: Ticket, p: Principal, brand: str | None = None) -> Suggestion:
+        """Draft a reply for a ticket (DESIGN.md shape), with citations and next actions."""
+        b = brand_for(p, brand or ticket.brand)
+        s: Suggestion = copilot.suggest(ticket, brand=b)
+        store.save_suggestion(s, ticket, context={"source": "api", "client": p.name})
+        metrics.suggestions.labels(b, s.drafter).inc()
+        if "llm_fallback" in s.flags:
+            metrics.fallbacks.labels(b).inc()
+        return s
+
+    def own(p: ApiToken, sid: str) -> tuple[Suggestion, Ticket, dict[str, Any]]:
+        s, t, ctx = store.get_suggestion(sid)
+        if s.brand:
+            try:
+                auth.check_brand(p, s.brand)
+            except ForbiddenError:
+                # Another brand's suggestion does not exist for this token.
+                raise NotFoundError(f"unknown suggestion {sid!r}") from None
+        return s, t, ctx
+
+    @api.post("/v1/suggestions/{suggestion_id}/feedback", response_model=FeedbackRecord, tags=["suggestions"])
+    def feedback(suggestion_id: str, body: FeedbackIn, p: Principal) -> FeedbackRecord:
+        """Record what the agent did with a suggestion."""
+        s, _, _ = own(p, suggestion_id)
+        rec = store.record(s, body.outcome, agent=body.agent or p.name, channel="api", final_text=body.final_text,
+                           reason=body.reason, comment=body.comment)
+        metrics.feedback.labels(s.brand or "", body.outcome).inc()
+        return rec
+
+    @api.post("/v1/suggestions/{suggestion_id}/rewrite", response_model=Suggestion, tags=["suggestions"])
+    def rewrite(suggestion_id: str, body: RewriteIn, p: Principal) -> Suggestion:
+        """Shorter, friendlier, more formal, translated, or your own edit instructions."""
+        s, t, ctx = own(p, suggestion_id)
+        new: Suggestion = copilot.rewrite(s, body.instruction, language=body.language)
+        store.save_suggestion(new, t, context=ctx)
+        return new
+
+    @api.get("/v1/search", response_model=list[HitOut], tags=["search"])
+    def search(p: Principal, q: Annotated[str, Query(min_length=1, max_length=2_000)],
+               brand: str | None = None, k: Annotated[int, Query(ge=1, le=50)] = 10) -> list[HitOut]:
+        b = brand_for(p, brand)
+        return [HitOut(source_id=h.source_id, kind=h.chunk.kind, title=h.chunk.title, url=h.chunk.url or None,
+                       score=round(h.score, 6), text=h.chunk.text[:2_000]) for h in copilot.search(q, brand=b, k=k)]
+
+    @api.post("/v1/tickets", response_model=IngestOut, tags=["ingest"])
+    def ingest(body: TicketsIn, p: Principal) -> IngestOut:
+        """Index resolved tickets (personal data is removed first). Unresolved ones are skipped."""
+        # Every ticket gets an explicit brand the token covers before anything is written.
+        tickets = [t.model_copy(update={"brand": brand_for(p, body.brand or t.brand)}) for t in body.tickets]
+        resolved = [t for t in tickets if t.is_resolved]
+        skipped = [t.id or f"#{i}" for i, t in enumerate(tickets) if not t.is_resolved]
+        summary = copilot.ingest_records(tickets=resolved) if resolved else None
+        return IngestOut(added=summary.added if summary else 0, updated=summary.updated if summary else 0,
+                         unchanged=summary.unchanged if summary else 0, skipped=skipped)
+
+    # --- operations -----------------------------------------------------------------------------
+
+    @api.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            copilot.store.brands()
+            checks["index"] = "ok"
+        except Exception as exc:
+            checks["index"] = f"failing: {type(exc).__name__}"
+        try:
+            store.stats(agent="-")
+            checks["feedback_store"] = "ok"
+        except Exception as exc:
+            checks["feedback_store"] = f"failing: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
+
+    @api.get("/metrics", tags=["ops"])
+    def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST)
+
+    # --- sidebar, Slack, webhooks -----------------------------------------------------------------
+
+    @api.get("/sidebar", include_in_schema=False)
+    def sidebar() -> FileResponse:
+        return FileResponse(SIDEBAR_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    api.mount("/sidebar/static", StaticFiles(directory=SIDEBAR_DIR), name="sidebar-static")
+
+    if slack is not None:
+        from slack_bolt.adapter.fastapi import SlackRequestHandler
+
+        handler = SlackRequestHandler(slack.app)
+
+        async def slack_events(req: Any) -> Any:
+            return await handler.handle(req)
+
+        api.router.add_route("/slack/events", slack_events, methods=["POST"], include_in_schema=False)
+    if webhooks is not None:
+        api.include_router(webhooks)
+    return api

@@ -1,0 +1,61 @@
+"""Prometheus metrics and one JSON log line per request, with request ids."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+__all__ = ["JsonFormatter", "Metrics", "request_id"]
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class Metrics:
+    """One registry per app, so several apps (tests, workers) never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("copilot_http_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("copilot_http_request_seconds", "HTTP request latency", ["method", "route"],
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+                                 registry=self.registry)
+        self.suggestions = Counter("copilot_suggestions_total", "Suggestions drafted", ["brand", "drafter"],
+                                   registry=self.registry)
+        self.fallbacks = Counter("copilot_llm_fallbacks_total", "LLM drafts answered by the embedded drafter",
+                                 ["brand"], registry=self.registry)
+        self.feedback = Counter("copilot_feedback_total", "Feedback outcomes recorded", ["brand", "outcome"],
+                                registry=self.registry)
+        self.webhooks = Counter("copilot_webhooks_total", "Helpdesk webhooks received", ["source", "status"],
+                                registry=self.registry)
+
+
+class JsonFormatter(logging.Formatter):
+    """Structured logs: one JSON object per line, with the request id of the request being served."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname.lower(),
+                               "logger": record.name, "msg": record.getMessage(), "request_id": request_id.get()}
+        for key in ("method", "path", "status", "ms", "client"):
+            if hasattr(record, key):
+                out[key] = getattr(record, key)
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def new_request_id(incoming: str | None) -> str:
+    # Keep a caller's id (a helpdesk, a proxy) when it is sane; otherwise make one.
+    if incoming and len(incoming) <= 128 and incoming.replace("-", "").replace("_", "").isalnum():
+        return incoming
+    return uuid.uuid4().hex
+
+
+def elapsed_ms(t0: float) -> float:
+    return round(1000 * (time.perf_counter() - t0), 2)

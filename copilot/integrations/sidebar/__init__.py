@@ -1,0 +1,1 @@
+"""The helpdesk sidebar app: static files served by the HTTP service."""
