@@ -55,7 +55,7 @@ class ZendeskClient:
         for c in comments:
             if not c.get("public", True):
                 continue  # internal notes are not the conversation
-            role = users.get(c.get("author_id"), {}).get("role", "end-user")
+            role = users.get(int(c.get("author_id") or 0), {}).get("role", "end-user")
             messages.append(Message(author="customer" if role == "end-user" else "agent",
                                     body=c.get("plain_body") or _TAGS.sub(" ", c.get("body", ""))))
         return Ticket(id=str(t["id"]), brand=self.brand, subject=t.get("subject"), status=t.get("status"),
