@@ -16,10 +16,10 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.servers import free_port
+from tests.servers import free_port, http_server
 
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -115,14 +115,8 @@ def _handler(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
 def mock_slack() -> Iterator[MockSlack]:
     port = free_port()
     mock = MockSlack(base_url=f"http://127.0.0.1:{port}/api/")
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(mock))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(port, _handler(mock)):
         yield mock
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def signed(secret: str, body: str, *, timestamp: int | None = None, retry: int | None = None,

@@ -117,6 +117,15 @@ def _error(status: int, code: str, message: str, hint: str | None = None, where:
                         headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
 
+def _principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiToken:
+    principal: ApiToken = request.app.state.auth.principal(authorization)
+    return principal
+
+
+# Module level: FastAPI resolves route annotations in this module's namespace.
+Principal = Annotated[ApiToken, Depends(_principal)]
+
+
 def _origin_regex(origins: list[str]) -> str | None:
     if not origins:
         return None
@@ -131,7 +140,7 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
     auth = Authenticator(config.api.tokens)
     metrics = Metrics()
     api = FastAPI(title="support-copilot", version="1", description="Grounded reply suggestions for support agents.")
-    api.state.copilot, api.state.store, api.state.metrics = copilot, store, metrics
+    api.state.copilot, api.state.store, api.state.metrics, api.state.auth = copilot, store, metrics, auth
 
     # --- cross-cutting -------------------------------------------------------------------------
 
@@ -152,7 +161,7 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
             metrics.requests.labels(request.method, path, str(status)).inc()
             metrics.latency.labels(request.method, path).observe(time.perf_counter() - t0)
             log.info("%s %s %s", request.method, request.url.path, status,
-                     extra={"method": request.method, "path": request.url.path, "status": status,
+                     extra={"request_id": rid, "method": request.method, "path": request.url.path, "status": status,
                             "ms": elapsed_ms(t0), "client": request.client.host if request.client else None})
             request_id.reset(token)
 
@@ -181,11 +190,6 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
         log.exception("unhandled error")
         return _error(500, "internal_error", "the copilot failed on this request",
                       "retry; if it persists, give the request id to your admin")
-
-    def principal(authorization: Annotated[str | None, Header()] = None) -> ApiToken:
-        return auth.principal(authorization)
-
-    Principal = Annotated[ApiToken, Depends(principal)]
 
     def brand_for(p: ApiToken, requested: str | None) -> str:
         brand = requested or auth.default_brand(p, copilot.default_brand())

@@ -41,7 +41,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname.lower(),
-                               "logger": record.name, "msg": record.getMessage(), "request_id": request_id.get()}
+                               "logger": record.name, "msg": record.getMessage(),
+                               "request_id": getattr(record, "request_id", None) or request_id.get()}
         for key in ("method", "path", "status", "ms", "client"):
             if hasattr(record, key):
                 out[key] = getattr(record, key)
