@@ -271,6 +271,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         slack = build_app(cp)
     from copilot.integrations.helpdesk.webhooks import webhook_router
 
+    cp.warm_up()  # the first requests must not pay for loading the model and indexes
     app = create_app(cp, slack=slack, webhooks=webhook_router(cp))
     if not cp.config.api.tokens:
         print("warning: no API tokens configured: every /v1 call will be refused (see `copilot token create`)",

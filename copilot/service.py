@@ -138,6 +138,18 @@ class Copilot:
     def actions(self) -> ActionRanker:
         return ActionRanker(self.config.action_catalog(), self.embedder)
 
+    def warm_up(self) -> None:
+        """Load the model and every brand's lexical index now, not on the first customer's request."""
+        # One query per tokenizer path: Chinese segmentation and language detection load lazily too.
+        queries = ["where is my refund", "hoàn tiền", "退款什么时候到账"]
+        for q in queries:
+            detect_language(q)
+        for brand in self.store.brands():
+            for q in queries:
+                hits = self.searcher.search(q, brand=brand, k=self.settings.top_k)
+                self.actions.rank(q, hits, signals=[], has_order_number=False, no_evidence=False)
+        _ = self.drafter
+
     def default_brand(self) -> str:
         return self.config.default_brand or self.settings.default_brand
 

@@ -159,3 +159,33 @@ def test_suggest_stream_json_is_one_event_per_line(cli_env: Path, corpus: dict[s
     assert all(x["type"] == "partial" for x in lines[:-1])
     assert main(["suggest", "--stream", "--message", "Where is my refund?"]) == 0
     assert "Suggested reply" in capsys.readouterr().out
+
+
+def test_token_create_prints_a_token_and_a_config_entry_that_loads(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from copilot.config import CopilotConfig
+    from copilot.integrations.http.auth import Authenticator
+
+    assert main(["token", "create", "--name", "sidebar", "--brand", "acme", "--expires", "2099-01-01"]) == 0
+    out = capsys.readouterr().out
+    token = out.split("client): ")[1].split()[0]
+    config = CopilotConfig.model_validate(yaml.safe_load(out.split("config file:")[1]))
+    principal = Authenticator(config.api.tokens).principal(f"Bearer {token}")
+    assert principal.brands == ["acme"] and str(principal.expires) == "2099-01-01"
+
+
+def test_sidebar_package_builds_installable_zips(tmp_path: Path) -> None:
+    import zipfile
+
+    assert main(["sidebar", "package", "zendesk", "--out", str(tmp_path / "zd.zip")]) == 0
+    with zipfile.ZipFile(tmp_path / "zd.zip") as z:
+        names = set(z.namelist())
+        assert {"manifest.json", "assets/iframe.html", "assets/sidebar.js", "translations/en.json"} <= names
+        page = z.read("assets/iframe.html").decode()
+        assert "zaf_sdk" in page and 'src="sidebar.js"' in page and json.loads(z.read("manifest.json"))["parameters"]
+    assert main(["sidebar", "package", "freshdesk", "--out", str(tmp_path / "fd.zip")]) == 0
+    with zipfile.ZipFile(tmp_path / "fd.zip") as z:
+        assert "{{{appclient}}}" in z.read("app/index.html").decode()
+        assert json.loads(z.read("config/iparams.json"))["api_token"]["secure"] is True

@@ -316,3 +316,16 @@ def test_socket_mode_uses_the_app_token(slack: Any, monkeypatch: pytest.MonkeyPa
         serve(app, socket=True, app_token=None)
     serve(app, socket=True, app_token="xapp-test")
     assert started == ["xapp-test"]
+
+
+def test_the_http_service_mounts_slack_at_slack_events(slack: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from copilot.integrations.http.app import create_app
+
+    app, mock, store = slack
+    client = TestClient(create_app(app.copilot, store, slack=app))
+    body = event_body(message(), "EvMounted")
+    assert client.post("/slack/events", content=body, headers=signed(SECRET, body)).status_code == 200
+    assert client.post("/slack/events", content=body, headers=signed("bad", body)).status_code == 401
+    mock.wait_for("chat.update")
