@@ -303,6 +303,30 @@ def cmd_sidebar(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_helpdesk(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from copilot.integrations.helpdesk.helpdesks import ZendeskClient
+    from copilot.integrations.helpdesk.webhooks import helpdesk_clients
+
+    cp = _copilot(args)
+    client = helpdesk_clients(cp).get(args.helpdesk)
+    if not isinstance(client, ZendeskClient):
+        raise InputError(f"{args.helpdesk} is not configured",
+                         hint="set ZENDESK_EMAIL, ZENDESK_API_TOKEN and helpdesk.zendesk_subdomain")
+    try:
+        since = int(datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
+    except ValueError as exc:
+        raise InputError(f"--since {args.since!r} is not a date", hint="use YYYY-MM-DD") from exc
+    tickets = [client.ticket(tid) for tid in client.solved_since(since)]
+    brand = cp.config.helpdesk.brand or cp.default_brand()
+    summary = cp.ingest_records(tickets=[t.model_copy(update={"brand": t.brand or brand}) for t in tickets
+                                         if t.agent_replies()])
+    print(f"{len(tickets)} solved tickets read: {summary.added} added, {summary.updated} updated, "
+          f"{summary.unchanged} unchanged")
+    return 0
+
+
 def cmd_slack(args: argparse.Namespace) -> int:
     from copilot.integrations.slack import build_app, serve
 
@@ -399,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("helpdesk", choices=["zendesk", "freshdesk"])
     pb.add_argument("--out", help="zip file to write (default: copilot-<helpdesk>.zip)")
     pb.set_defaults(func=cmd_sidebar)
+
+    ph = sub.add_parser("helpdesk", parents=[common], help="ingest solved Zendesk tickets since a date (backfill)")
+    ph.add_argument("action", choices=["backfill"])
+    ph.add_argument("helpdesk", choices=["zendesk"])
+    ph.add_argument("--since", required=True, help="YYYY-MM-DD: tickets solved since then")
+    ph.set_defaults(func=cmd_helpdesk)
 
     pk = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP at /slack/events, or Socket Mode)")
     pk.add_argument("--socket", action="store_true", help="Socket Mode: no public URL, needs SLACK_APP_TOKEN")

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -38,6 +38,8 @@ class SlackChannel(BaseModel):
     # Finds the helpdesk ticket id in such a post (first group, or the whole match): "Send" then
     # goes to the helpdesk ticket instead of the Slack thread.
     ticket_id_pattern: str | None = None
+    # Which helpdesk those ticket ids belong to: "Send" posts the reply there (a public reply).
+    helpdesk: Literal["zendesk", "freshdesk"] | None = None
 
     @field_validator("ticket_id_pattern")
     @classmethod

@@ -121,8 +121,8 @@ def _handler(fake: FakeHelpdesk) -> type[BaseHTTPRequestHandler]:
             if parts[4] == "conversations":
                 page = int(q.get("page", ["1"])[0])
                 return self._send(200, t["conversations"] if page == 1 else [])
-            if parts[4] == "notes" and method == "POST":
-                fake.notes.append(("freshdesk", parts[3], body))
+            if parts[4] in {"notes", "reply"} and method == "POST":
+                fake.notes.append(("freshdesk" if parts[4] == "notes" else "freshdesk-reply", parts[3], body))
                 return self._send(201, {"id": 9, **(body or {})})
             return self._send(404, {"code": "invalid_path"})
 

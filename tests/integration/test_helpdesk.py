@@ -58,7 +58,9 @@ def test_freshdesk_ticket_and_private_note(fake: FakeHelpdesk) -> None:
     t = fd.ticket("201")
     assert [m.author for m in t.messages] == ["customer", "customer"] and t.customer_name == "Ann"
     fd.add_internal_note("201", "Line 1\n<b>x</b>")
-    assert fake.notes == [("freshdesk", "201", {"body": "Line 1<br>&lt;b&gt;x&lt;/b&gt;", "private": True})]
+    fd.add_public_reply("201", "Hello")
+    assert fake.notes == [("freshdesk", "201", {"body": "Line 1<br>&lt;b&gt;x&lt;/b&gt;", "private": True}),
+                          ("freshdesk-reply", "201", {"body": "Hello"})]
 
 
 def test_rate_limits_and_outages_are_retried_with_backoff_honouring_retry_after(fake: FakeHelpdesk) -> None:
@@ -179,3 +181,18 @@ def test_freshdesk_and_generic_webhooks(hooks: Any, fake: FakeHelpdesk, indexed:
     assert hit.source_id == "ticket:G1" and "415 555 0100" not in hit.chunk.text  # PII removed before storing
     unsigned = client.post("/webhooks/generic", content=body, headers={"Content-Type": "application/json"})
     assert unsigned.status_code == 401
+
+
+def test_backfill_ingests_solved_zendesk_tickets(fake: FakeHelpdesk, indexed: Copilot, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from copilot.cli import main
+
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hash")
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("COPILOT_ZENDESK_BASE_URL", fake.base_url)
+    monkeypatch.setenv("ZENDESK_EMAIL", "agent@acme.example")
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "zd-token")
+    assert main(["helpdesk", "backfill", "zendesk", "--since", "2026-01-01"]) == 0
+    assert "1 solved tickets read: 1 added" in capsys.readouterr().out
+    assert main(["helpdesk", "backfill", "zendesk", "--since", "yesterday"]) == 2

@@ -329,3 +329,27 @@ def test_the_http_service_mounts_slack_at_slack_events(slack: Any) -> None:
     assert client.post("/slack/events", content=body, headers=signed(SECRET, body)).status_code == 200
     assert client.post("/slack/events", content=body, headers=signed("bad", body)).status_code == 401
     mock.wait_for("chat.update")
+
+
+def test_send_on_a_helpdesk_ticket_replies_on_the_ticket(indexed: Copilot, tmp_path: Path) -> None:
+    from slack_sdk import WebClient
+
+    from copilot.integrations.helpdesk.client import HelpdeskHTTP
+    from copilot.integrations.helpdesk.helpdesks import ZendeskClient
+    from tests.helpdesk_fake import fake_helpdesk
+
+    with mock_slack() as mock, fake_helpdesk() as fake:
+        zd = ZendeskClient(HelpdeskHTTP(fake.base_url, auth=("agent@acme.example/token", "zd-token")))
+        app = SlackCopilot(indexed, FeedbackStore(f"sqlite:///{tmp_path / 'f.db'}"), token="xoxb-test",
+                           signing_secret=SECRET, client=WebClient(token="xoxb-test", base_url=mock.base_url),
+                           channels={"C2": SlackChannel(brand="acme", ticket_bots=["BHELP"], ticket_id_pattern=r"#(\d+)",
+                                                        helpdesk="zendesk")},
+                           helpdesk=lambda name, tid, text: zd.add_public_reply(tid, text))
+        update = post_suggestion(app, mock, "EvZd", channel="C2", text=f"New ticket #101: {QUESTION}",
+                                 bot_id="BHELP", subtype="bot_message")
+        interact(app, button("copilot_send", update))
+        mock.wait_for("chat.update", where=lambda c: "sent it as is" in json.dumps(c.args.get("blocks")))
+        [(hd, tid, body)] = fake.notes
+        assert (hd, tid) == ("zendesk", "101") and body["ticket"]["comment"]["public"] is True
+        assert "5 to 7 business days" in body["ticket"]["comment"]["body"]
+        assert len(mock.of("chat.postMessage")) == 1  # only the placeholder: nothing sent into the thread

@@ -28,6 +28,8 @@ class Helpdesk(Protocol):
 
     def add_internal_note(self, ticket_id: str, text: str) -> None: ...
 
+    def add_public_reply(self, ticket_id: str, text: str) -> None: ...
+
 
 class ZendeskClient:
     name = "zendesk"
@@ -65,6 +67,10 @@ class ZendeskClient:
     def add_internal_note(self, ticket_id: str, text: str) -> None:
         self.http.request("PUT", f"/api/v2/tickets/{ticket_id}.json",
                           json={"ticket": {"comment": {"body": text, "public": False}}})
+
+    def add_public_reply(self, ticket_id: str, text: str) -> None:
+        self.http.request("PUT", f"/api/v2/tickets/{ticket_id}.json",
+                          json={"ticket": {"comment": {"body": text, "public": True}}})
 
     def solved_since(self, start_time: int) -> Iterator[str]:
         """Ids of tickets solved or closed since ``start_time`` (Unix seconds), via the cursor export."""
@@ -109,6 +115,10 @@ class FreshdeskClient:
     def add_internal_note(self, ticket_id: str, text: str) -> None:
         html = "<br>".join(_escape(line) for line in text.split("\n"))
         self.http.request("POST", f"/api/v2/tickets/{ticket_id}/notes", json={"body": html, "private": True})
+
+    def add_public_reply(self, ticket_id: str, text: str) -> None:
+        html = "<br>".join(_escape(line) for line in text.split("\n"))
+        self.http.request("POST", f"/api/v2/tickets/{ticket_id}/reply", json={"body": html})
 
 
 def _escape(text: str) -> str:

@@ -35,7 +35,7 @@ from copilot.integrations.helpdesk.helpdesks import FreshdeskClient, Helpdesk, Z
 from copilot.integrations.helpdesk.outbox import Outbox
 from copilot.models import Ticket
 
-__all__ = ["HelpdeskEvent", "WebhookService", "webhook_router"]
+__all__ = ["HelpdeskEvent", "WebhookService", "helpdesk_clients", "webhook_router"]
 
 log = logging.getLogger(__name__)
 MAX_SKEW_S = 300
@@ -139,22 +139,27 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+def helpdesk_clients(copilot: Any) -> dict[str, Helpdesk]:
+    """The helpdesks configured by settings (credentials) and the config file (addresses)."""
+    s, cfg = copilot.settings, copilot.config.helpdesk
+    out: dict[str, Helpdesk] = {}
+    zd_base = s.zendesk_base_url or (f"https://{cfg.zendesk_subdomain}.zendesk.com" if cfg.zendesk_subdomain else None)
+    if zd_base and s.zendesk_email and s.zendesk_api_token:
+        out["zendesk"] = ZendeskClient.connect(zd_base, s.zendesk_email, s.zendesk_api_token.get_secret_value(),
+                                               brand=cfg.brand)
+    fd_base = s.freshdesk_base_url or (f"https://{cfg.freshdesk_domain}.freshdesk.com" if cfg.freshdesk_domain else None)
+    if fd_base and s.freshdesk_api_key:
+        out["freshdesk"] = FreshdeskClient.connect(fd_base, s.freshdesk_api_key.get_secret_value(), brand=cfg.brand)
+    return out
+
+
 def webhook_router(copilot: Any, store: FeedbackStore | None = None, *, helpdesks: dict[str, Helpdesk] | None = None,
                    start_worker: bool = True) -> APIRouter:
     """The ``/webhooks/*`` routes; helpdesk clients come from settings unless given."""
     s = copilot.settings
     store = store or FeedbackStore.for_data_dir(s.data_dir, s.feedback_url)
     if helpdesks is None:
-        helpdesks = {}
-        cfg = copilot.config.helpdesk
-        zd_base = s.zendesk_base_url or (f"https://{cfg.zendesk_subdomain}.zendesk.com" if cfg.zendesk_subdomain else None)
-        if zd_base and s.zendesk_email and s.zendesk_api_token:
-            helpdesks["zendesk"] = ZendeskClient.connect(zd_base, s.zendesk_email, s.zendesk_api_token.get_secret_value(),
-                                                         brand=cfg.brand)
-        fd_base = s.freshdesk_base_url or (f"https://{cfg.freshdesk_domain}.freshdesk.com" if cfg.freshdesk_domain else None)
-        if fd_base and s.freshdesk_api_key:
-            helpdesks["freshdesk"] = FreshdeskClient.connect(fd_base, s.freshdesk_api_key.get_secret_value(),
-                                                             brand=cfg.brand)
+        helpdesks = helpdesk_clients(copilot)
     service = WebhookService(copilot, store, helpdesks)
     if start_worker:
         service.outbox.start()

@@ -33,7 +33,7 @@ __all__ = ["SlackCopilot", "build_app", "http_app", "serve"]
 log = logging.getLogger(__name__)
 STREAM_UPDATE_S = 1.0   # chat.update is rate limited (about 1 per second per channel)
 TICKET_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message"}
-# Helpdesk delivery of a sent reply: (ticket id, reply text, brand) -> None; raises on failure.
+# Helpdesk delivery of a sent reply: (helpdesk name, ticket id, reply text) -> None; raises on failure.
 HelpdeskSender = Callable[[str, str, str], None]
 
 
@@ -241,8 +241,9 @@ class SlackCopilot:
     def _deliver(self, s: Suggestion, context: dict[str, Any], text: str, where: dict[str, Any],
                  client: WebClient) -> None:
         """Post the reply where the customer will see it: the helpdesk ticket, or the thread."""
-        if context.get("ticket_id") and self.helpdesk is not None:
-            self.helpdesk(str(context["ticket_id"]), text, s.brand or self.copilot.default_brand())
+        channel_cfg = self.channels.get(context.get("channel") or "")
+        if context.get("ticket_id") and self.helpdesk is not None and channel_cfg and channel_cfg.helpdesk:
+            self.helpdesk(channel_cfg.helpdesk, str(context["ticket_id"]), text)
             return
         channel = context.get("channel") or where.get("channel")
         if not channel:
@@ -388,6 +389,8 @@ def build_app(copilot: Copilot, store: FeedbackStore | None = None, *, client: W
                           hint="create the app from manifest.yml, then copy the bot token and signing secret")
     if store is None:
         store = FeedbackStore.for_data_dir(s.data_dir, s.feedback_url)
+    if helpdesk is None:
+        helpdesk = helpdesk_sender(copilot)
     return SlackCopilot(copilot, store, token=s.slack_bot_token.get_secret_value(),
                         signing_secret=s.slack_signing_secret.get_secret_value(), client=client,
                         helpdesk=helpdesk, token_verification=token_verification)
@@ -412,6 +415,23 @@ def http_app(slack: SlackCopilot) -> Any:
         return {"status": "ok"}
 
     return api
+
+
+def helpdesk_sender(copilot: Copilot) -> HelpdeskSender | None:
+    """Public replies through the configured helpdesk clients (none configured: None)."""
+    from copilot.integrations.helpdesk.webhooks import helpdesk_clients
+
+    clients = helpdesk_clients(copilot)
+    if not clients:
+        return None
+
+    def send(name: str, ticket_id: str, text: str) -> None:
+        client = clients.get(name)
+        if client is None:
+            raise ConfigError(f"{name} is not configured", hint="set its credentials (see the README's Helpdesk section)")
+        client.add_public_reply(ticket_id, text)
+
+    return send
 
 
 def serve(slack: SlackCopilot, *, socket: bool = False, app_token: str | None = None, host: str = "127.0.0.1",
