@@ -327,6 +327,100 @@ def cmd_helpdesk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_dir(out: str | None, name: str) -> Path:
+    from datetime import datetime
+
+    return Path(out) if out else Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _finish_run(summary: Any, out: Path, junit: str | None) -> int:
+    from copilot.evaluation.compare import write_junit
+    from copilot.evaluation.metrics import COST
+
+    for name, m in summary.metrics.items():
+        shown = f"p50 {m.p50:.1f}  p95 {m.p95:.1f}" if name in COST and m.p50 is not None else \
+            ("n/a" if m.mean is None else f"{m.mean:.3f}")
+        print(f"  {name:<22} {shown:>22}   ({m.n} cases)")
+    for t in summary.thresholds:
+        print(f"  gate {t.metric}: {'pass' if t.passed else 'FAIL'} ({t.value} vs {t.minimum})")
+    print(f"{summary.cases} cases, {summary.seconds_per_case * 1000:.0f} ms per case; report: {out / 'report.html'}")
+    if junit:
+        write_junit(Path(junit), summary.name, [(f"{t.metric} {'<=' if t.metric in COST else '>='} {t.minimum}",
+                                                 t.passed, f"{t.metric} = {t.value}") for t in summary.thresholds])
+    return 0 if summary.passed else 1
+
+
+def cmd_eval_run(args: argparse.Namespace) -> int:
+    from copilot.evaluation.cases import load_suite
+    from copilot.evaluation.runner import parse_thresholds, run_suite
+
+    suite = load_suite(Path(args.suite))
+    out = _run_dir(args.out, suite.name)
+    summary = run_suite(suite, out, extra_thresholds=parse_thresholds(args.fail_under), progress=sys.stderr.isatty())
+    return _finish_run(summary, out, args.junit)
+
+
+def cmd_eval_backtest(args: argparse.Namespace) -> int:
+    import time
+
+    from copilot.evaluation.backtest import BACKTEST_METRICS, load_history, split_history, to_case
+    from copilot.evaluation.runner import evaluate, parse_thresholds, write_run
+
+    thresholds = parse_thresholds(args.fail_under)
+    history, held = split_history(load_history(Path(args.tickets)), holdout=args.holdout, split=args.split)
+    out = _run_dir(args.out, "backtest")
+    from copilot.service import Copilot
+
+    cp = Copilot(_settings(args).model_copy(update={"data_dir": out / "index"}))
+    cp.ingest([Path(k) for k in args.kb], progress=False, brand=args.brand)
+    cp.ingest_records(tickets=history, brand=args.brand)
+    print(f"indexed {len(history)} tickets; drafting {len(held)} held-out ones", file=sys.stderr)
+    t0 = time.perf_counter()
+    rows = evaluate(cp, [to_case(t) for t in held], BACKTEST_METRICS, brand=args.brand, progress=sys.stderr.isatty())
+    summary = write_run(out, "backtest", rows, BACKTEST_METRICS, seconds=time.perf_counter() - t0,
+                        config={"tickets": args.tickets, "holdout": args.holdout, "split": args.split,
+                                "brand": args.brand, "embedder": cp.settings.embedder,
+                                "llm_model": cp.settings.llm_model},
+                        dataset=Path(args.tickets), thresholds=thresholds)
+    return _finish_run(summary, out, args.junit)
+
+
+def cmd_eval_compare(args: argparse.Namespace) -> int:
+    from copilot.evaluation.compare import compare_runs, write_junit
+    from copilot.evaluation.metrics import COST
+    from copilot.evaluation.runner import parse_thresholds
+
+    thresholds = parse_thresholds(args.fail_under)
+    c = compare_runs(Path(args.run_a), Path(args.run_b))
+    checks: list[tuple[str, bool, str]] = []
+    for d in c.metrics:
+        if d.metric in thresholds:
+            ok = d.b is not None and d.b >= thresholds[d.metric]
+            checks.append((f"{d.metric} >= {thresholds[d.metric]}", ok, f"{d.metric} = {d.b}"))
+        if args.fail_on_regression and d.metric not in COST and d.delta is not None:
+            ok = not (d.significant and d.delta < 0)
+            checks.append((f"{d.metric} did not regress", ok, f"delta {d.delta:+.4f} (p={d.p_value})"))
+    if args.json:
+        print(c.model_dump_json(indent=2))
+    else:
+        print(f"{'metric':<22} {'A':>9} {'B':>9} {'delta':>9}  p-value  (paired cases)")
+        def fmt(v: float | None) -> str:
+            return "n/a" if v is None else f"{v:.3f}"
+
+        for d in c.metrics:
+            sig = "*" if d.significant else " "
+            delta = "n/a" if d.delta is None else f"{d.delta:+.3f}"
+            print(f"{d.metric:<22} {fmt(d.a):>9} {fmt(d.b):>9} {delta:>9}{sig} {fmt(d.p_value):>7}  ({d.n_paired})")
+        print(f"\n{len(c.worse)} cases got worse, {c.better} got better (* = significant at 0.05)")
+        for w in c.worse[:20]:
+            print(f"  {w.id}: {w.a:.2f} -> {w.b:.2f} (most: {w.worst_metric})")
+        for name, ok, msg in checks:
+            print(f"  gate {name}: {'pass' if ok else 'FAIL'} ({msg})")
+    if args.junit:
+        write_junit(Path(args.junit), "compare", checks)
+    return 0 if all(ok for _, ok, _ in checks) else 1
+
+
 def cmd_slack(args: argparse.Namespace) -> int:
     from copilot.integrations.slack import build_app, serve
 
@@ -429,6 +523,37 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("helpdesk", choices=["zendesk"])
     ph.add_argument("--since", required=True, help="YYYY-MM-DD: tickets solved since then")
     ph.set_defaults(func=cmd_helpdesk)
+
+    pe = sub.add_parser("eval", help="evaluate: run a suite, backtest on history, compare runs")
+    esub = pe.add_subparsers(dest="eval_command", required=True)
+    er = esub.add_parser("run", parents=[common], help="run a suite and write a run folder with a report")
+    er.add_argument("suite", help="suite YAML file")
+    er.add_argument("--out", help="run folder (default: runs/<suite>-<time>)")
+    er.add_argument("--fail-under", action="append", default=[], metavar="METRIC=MIN",
+                    help="exit 1 when a metric's mean is below MIN (for latency_ms/tokens: p95 above MIN)")
+    er.add_argument("--junit", metavar="FILE", help="write the gate as JUnit XML")
+    er.set_defaults(func=cmd_eval_run)
+    eb = esub.add_parser("backtest", parents=[common], help="replay your resolved tickets: hold out the newest")
+    eb.add_argument("--tickets", required=True, help="resolved tickets (JSONL or a Zendesk export)")
+    eb.add_argument("--kb", action="append", default=[], help="knowledge base to index too (repeat)")
+    held = eb.add_mutually_exclusive_group()
+    held.add_argument("--holdout", type=int, help="hold out the N most recent tickets")
+    held.add_argument("--split", type=float, help="hold out this share (default 0.2)")
+    eb.add_argument("--brand")
+    eb.add_argument("--out", help="run folder (default: runs/backtest-<time>)")
+    eb.add_argument("--fail-under", action="append", default=[], metavar="METRIC=MIN")
+    eb.add_argument("--junit", metavar="FILE")
+    eb.set_defaults(func=cmd_eval_backtest)
+    ec = esub.add_parser("compare", help="per-metric deltas with significance, and the cases that got worse")
+    ec.add_argument("run_a")
+    ec.add_argument("run_b")
+    ec.add_argument("--fail-under", action="append", default=[], metavar="METRIC=MIN",
+                    help="exit 1 when run B's mean for METRIC is below MIN")
+    ec.add_argument("--fail-on-regression", action="store_true",
+                    help="exit 1 when any quality metric got significantly worse")
+    ec.add_argument("--junit", metavar="FILE")
+    ec.add_argument("--json", action="store_true")
+    ec.set_defaults(func=cmd_eval_compare)
 
     pk = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP at /slack/events, or Socket Mode)")
     pk.add_argument("--socket", action="store_true", help="Socket Mode: no public URL, needs SLACK_APP_TOKEN")

@@ -1,0 +1,1 @@
+"""The evaluation harness: suites, backtests, metrics, reports, comparisons and gates."""

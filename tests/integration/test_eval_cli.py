@@ -1,0 +1,75 @@
+"""`copilot eval`: a suite to a run folder and a gate; compare; backtest on resolved tickets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from copilot.cli import main
+
+pytestmark = pytest.mark.integration
+SMOKE = Path(__file__).resolve().parents[2] / "eval" / "suites" / "smoke.yaml"
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "smoke"
+    assert main(["eval", "run", str(SMOKE), "--out", str(out)]) == 0
+    return out
+
+
+def test_the_smoke_suite_passes_its_gate_and_writes_a_run_folder(smoke_run: Path) -> None:
+    summary = json.loads((smoke_run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["passed"] and summary["cases"] == 6 and summary["drafters"] == ["embedded"]
+    assert summary["dataset_hash"] and summary["config_hash"] and summary["prompt_versions"] == ["embedded_reply/v1"]
+    assert summary["metrics"]["language_match"]["mean"] == 1.0
+    rows = [json.loads(x) for x in (smoke_run / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["id"] for r in rows} >= {"en-refund", "zh-refund", "injection-refund"}
+    assert all(set(r["metrics"]["recall@5"]) == {"value", "reason"} for r in rows)
+    report = (smoke_run / "report.html").read_text(encoding="utf-8")
+    assert "PASSED" in report and "en-refund" in report and "<svg" in report and "http" not in report.split("<body>")[0]
+
+
+def test_deterministic_metrics_are_identical_on_a_rerun(smoke_run: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert main(["eval", "run", str(SMOKE), "--out", str(again)]) == 0
+
+    def scores(p: Path) -> dict[str, dict[str, float]]:
+        rows = [json.loads(x) for x in (p / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+        return {r["id"]: {k: m["value"] for k, m in r["metrics"].items() if k != "latency_ms"} for r in rows}
+
+    assert scores(smoke_run) == scores(again)
+    assert main(["eval", "compare", str(smoke_run), str(again), "--fail-on-regression"]) == 0
+
+
+def test_a_threshold_fails_the_command_and_the_junit_says_why(smoke_run: Path, tmp_path: Path) -> None:
+    junit = tmp_path / "gate.xml"
+    code = main(["eval", "run", str(SMOKE), "--out", str(tmp_path / "strict"), "--fail-under", "mrr=0.99",
+                 "--junit", str(junit)])
+    assert code == 1
+    failures = [tc for tc in ET.parse(junit).getroot() if tc.find("failure") is not None]
+    assert [tc.get("name") for tc in failures] == ["mrr >= 0.99"]
+
+
+def test_bad_suites_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndataset: missing.jsonl\nmetrcs: []\n", encoding="utf-8")
+    assert main(["eval", "run", str(bad)]) == 2
+    assert "metrcs" in capsys.readouterr().err
+
+
+def test_backtest_scores_held_out_tickets_against_what_the_agent_sent(tmp_path: Path, corpus: dict[str, Path],
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hash")
+    out = tmp_path / "bt"
+    code = main(["eval", "backtest", "--tickets", str(corpus["tickets"]), "--holdout", "2", "--out", str(out),
+                 "--fail-under", "language_match=1"])
+    assert code == 0, capsys.readouterr().err
+    rows = [json.loads(x) for x in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 2 and all(r["case"]["reference_reply"] for r in rows)
+    assert all(r["metrics"]["rouge_l"]["value"] is not None for r in rows)
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["name"] == "backtest"
