@@ -343,6 +343,8 @@ def _finish_run(summary: Any, out: Path, junit: str | None) -> int:
         print(f"  {name:<22} {shown:>22}   ({m.n} cases)")
     for t in summary.thresholds:
         print(f"  gate {t.metric}: {'pass' if t.passed else 'FAIL'} ({t.value} vs {t.minimum})")
+    if summary.errors:
+        print(f"  {summary.errors} cases could not be drafted (see their rows in cases.jsonl): the run fails")
     print(f"{summary.cases} cases, {summary.seconds_per_case * 1000:.0f} ms per case; report: {out / 'report.html'}")
     if junit:
         write_junit(Path(junit), summary.name, [(f"{t.metric} {'<=' if t.metric in COST else '>='} {t.minimum}",
@@ -383,6 +385,58 @@ def cmd_eval_backtest(args: argparse.Namespace) -> int:
                                 "llm_model": cp.settings.llm_model},
                         dataset=Path(args.tickets), thresholds=thresholds)
     return _finish_run(summary, out, args.junit)
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"bad {flag} {item!r}", hint=f"use {flag} NAME=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def cmd_eval_import(args: argparse.Namespace) -> int:
+    import yaml
+
+    from copilot.evaluation.importers import import_records
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    delimiter = args.delimiter.encode().decode("unicode_escape") if args.delimiter else None
+    actions: dict[str, None] = {}
+    n = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for rec in import_records(args.format, Path(args.file), as_=args.as_, mapping=_pairs(args.map, "--map"),
+                                  where=_pairs(args.where, "--where"), delimiter=delimiter, header=not args.no_header,
+                                  limit=args.limit, skip=args.skip, part=args.part, test_share=args.test_share):
+            fh.write(rec.model_dump_json(exclude_defaults=True) + "\n")
+            actions.update(dict.fromkeys(getattr(rec, "actions", None) or getattr(rec, "expected_actions", None) or []))
+            n += 1
+    print(f"wrote {n} {args.as_} to {out}")
+    if args.actions_config:
+        config = {"builtin_actions": False, "actions": [
+            {"id": a, "title": a.replace("_", " ").capitalize()} for a in sorted(actions)]}
+        Path(args.actions_config).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        print(f"wrote an action catalog of {len(actions)} actions to {args.actions_config}")
+    return 0
+
+
+def cmd_eval_feedback(args: argparse.Namespace) -> int:
+    from copilot.evaluation.feedback_report import analyse, print_table, write_feedback_report
+    from copilot.feedback import FeedbackStore
+
+    s = _settings(args)
+    store = FeedbackStore.for_data_dir(s.data_dir, s.feedback_url)
+    a = analyse(store, brand=args.brand)
+    if args.json:
+        print(a.model_dump_json(indent=2))
+    else:
+        print_table(a, sys.stdout)
+    if args.html:
+        print(f"report: {write_feedback_report(a, Path(args.html))}", file=sys.stderr)
+    return 0
 
 
 def cmd_eval_compare(args: argparse.Namespace) -> int:
@@ -544,6 +598,30 @@ def build_parser() -> argparse.ArgumentParser:
     eb.add_argument("--fail-under", action="append", default=[], metavar="METRIC=MIN")
     eb.add_argument("--junit", metavar="FILE")
     eb.set_defaults(func=cmd_eval_backtest)
+    ei = esub.add_parser("import", help="convert public data shapes to tickets, articles or cases (JSONL)")
+    ei.add_argument("format", choices=["tweetsumm", "banking77", "csv", "jsonl"])
+    ei.add_argument("file")
+    ei.add_argument("--as", dest="as_", choices=["tickets", "cases", "articles"], required=True)
+    ei.add_argument("--out", required=True, help="JSONL file to write")
+    ei.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                    help="id, text, reply, action, brand, language, title, body, source (repeat)")
+    ei.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE", help="keep matching rows only")
+    ei.add_argument("--delimiter", help="CSV delimiter (default: comma; tab for .tsv/.txt)")
+    ei.add_argument("--no-header", action="store_true", help="CSV without a header: columns are 0, 1, 2...")
+    ei.add_argument("--part", choices=["train", "test"], help="one side of a split by record id (never overlapping)")
+    ei.add_argument("--test-share", type=float, default=0.1, help="share of ids on the test side (default 0.1)")
+    ei.add_argument("--limit", type=int)
+    ei.add_argument("--skip", type=int, default=0)
+    ei.add_argument("--actions-config", metavar="FILE",
+                    help="also write a config whose action catalog is every action seen (e.g. Banking77 intents)")
+    ei.set_defaults(func=cmd_eval_import)
+
+    ef = esub.add_parser("feedback", parents=[common], help="acceptance, edits and rejection reasons from agents")
+    ef.add_argument("--brand")
+    ef.add_argument("--html", metavar="FILE", help="also write an HTML report with charts")
+    ef.add_argument("--json", action="store_true")
+    ef.set_defaults(func=cmd_eval_feedback)
+
     ec = esub.add_parser("compare", help="per-metric deltas with significance, and the cases that got worse")
     ec.add_argument("run_a")
     ec.add_argument("run_b")

@@ -20,10 +20,20 @@ def _when(t: Ticket) -> str:
     return next((m.created_at for m in t.messages if m.created_at), "") or ""
 
 
+def _answerable(t: Ticket) -> bool:
+    seen_customer = False
+    for m in t.messages:
+        if m.author == "customer" and m.body.strip():
+            seen_customer = True
+        elif m.author == "agent" and seen_customer and m.body.strip():
+            return True
+    return False
+
+
 def split_history(tickets: list[Ticket], *, holdout: int | None = None,
                   split: float | None = None) -> tuple[list[Ticket], list[Ticket]]:
     """(history to index, held-out tickets): the most recent by first message time, else file order."""
-    usable = [t for t in tickets if t.is_resolved and t.agent_replies() and t.customer_text().strip()]
+    usable = [t for t in tickets if t.is_resolved and _answerable(t)]
     if len(usable) < 2:
         raise InputError(f"only {len(usable)} resolved tickets with a customer message and an agent reply",
                          hint="a backtest needs at least 2 (and many more to mean anything)")
@@ -37,12 +47,18 @@ def split_history(tickets: list[Ticket], *, holdout: int | None = None,
 def to_case(t: Ticket) -> EvalCase:
     """The ticket as the agent first saw it (customer messages before the first agent reply), with
     that reply as the reference and the ticket's actions as the expected ones."""
+    messages = list(t.messages)
+    while messages and messages[0].author == "agent":
+        messages.pop(0)  # an agent who wrote first (a proactive message) is not answering anything yet
     opening = []
-    for m in t.messages:
+    for m in messages:
         if m.author == "agent":
             break
         opening.append(m)
-    first_reply = t.agent_replies()[0]
+    replies = [m.body for m in messages[len(opening):] if m.author == "agent" and m.body.strip()]
+    if not opening or not replies:
+        raise InputError(f"ticket {t.id!r} has no customer message followed by an agent reply")
+    first_reply = replies[0]
     ticket = t.model_copy(update={"messages": opening, "status": "open", "actions": []})
     return EvalCase(id=t.id or str(hash(first_reply)), ticket=ticket, reference_reply=first_reply,
                     expected_actions=list(t.actions))

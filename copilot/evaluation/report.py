@@ -57,6 +57,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _case_score(row: dict[str, Any]) -> float:
+    if "error" in row:
+        return -1.0
     vals = [m["value"] for k, m in row["metrics"].items() if k not in COST and m["value"] is not None]
     return sum(vals) / len(vals) if vals else 1.0
 
@@ -93,6 +95,10 @@ def write_report(out: Path, summary: Any, rows: list[dict[str, Any]]) -> Path:
         parts.append(f"<div class='card'><b>{e(name)}</b><br>{_histogram(vals)}</div>")
     parts.append("</div><h2>Cases, worst first</h2>")
     for row in sorted(rows, key=_case_score):
+        if "error" in row:
+            parts.append(f"<details open><summary><b>{e(row['id'])}</b> — <span class='fail'>error</span></summary>"
+                         f"<pre>{e(row['error']['message'])}\n{e(row['error'].get('hint') or '')}</pre></details>")
+            continue
         s = row["suggestion"]
         ticket = "\n\n".join(m["body"] for m in row["case"]["ticket"].get("messages", []) if m["author"] == "customer")
         metric_rows = "".join(f"<tr><td>{e(k)}</td><td>{_fmt(m['value'])}</td><td>{e(m['reason'])}</td></tr>"

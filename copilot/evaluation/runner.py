@@ -51,11 +51,19 @@ class RunSummary(BaseModel):
     drafters: list[str]
     prompt_versions: list[str]
     cases: int
+    errors: int = 0                  # cases that could not be drafted (see their rows); they fail the gate
     seconds: float
     seconds_per_case: float
     metrics: dict[str, MetricSummary]
     thresholds: list[ThresholdResult] = Field(default_factory=list)
     passed: bool = True
+
+    def explain(self) -> str:
+        """The failed gates, one per line (for assertion messages)."""
+        failed = [f"{t.metric} = {t.value} (threshold {t.minimum})" for t in self.thresholds if not t.passed]
+        if self.errors:
+            failed.append(f"{self.errors} cases could not be drafted")
+        return "\n".join(failed) or "all gates passed"
 
 
 def _git_commit() -> str | None:
@@ -101,9 +109,18 @@ def evaluate(cp: Any, cases: list[EvalCase], metric_names: list[str], *, brand: 
 
     metrics: list[Metric] = [make_metric(n, copilot=cp) for n in metric_names]
     rows = []
+    from copilot.errors import CopilotError
+
     for case in tqdm(cases, desc="cases", unit="case", disable=not progress):
         b = brand or case.ticket.brand or cp.default_brand()
-        suggestion = cp.suggest(case.ticket, brand=b)
+        try:
+            suggestion = cp.suggest(case.ticket, brand=b)
+        except CopilotError as exc:
+            # One bad case is reported in its row and the summary; the others still run.
+            rows.append({"id": case.id, "case": case.model_dump(mode="json", exclude_defaults=True),
+                         "error": exc.to_dict(), "metrics": {m.name: {"value": None, "reason": f"error: {exc.message}"}
+                                                             for m in metrics}})
+            continue
         hits = cp.search(case.ticket.customer_text(), brand=b)
         run = CaseRun(case=case, suggestion=suggestion, retrieved=[h.source_id for h in hits],
                       sources={h.source_id: h.chunk.text + "\n" + "\n".join(h.chunk.replies) for h in hits})
@@ -177,10 +194,13 @@ def write_run(out: Path, name: str, rows: list[dict[str, Any]], metric_names: li
         name=name, created_at=datetime.now(UTC).isoformat(timespec="seconds"), git_commit=_git_commit(),
         config_hash=hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16],
         dataset=str(dataset) if dataset else None, dataset_hash=dataset_hash(dataset) if dataset else None,
-        drafters=sorted({r["suggestion"]["drafter"] for r in rows}),
-        prompt_versions=sorted({r["suggestion"]["prompt_version"] for r in rows if r["suggestion"]["prompt_version"]}),
+        drafters=sorted({r["suggestion"]["drafter"] for r in rows if "suggestion" in r}),
+        prompt_versions=sorted({r["suggestion"]["prompt_version"] for r in rows
+                                if "suggestion" in r and r["suggestion"]["prompt_version"]}),
+        errors=sum(1 for r in rows if "error" in r),
         cases=len(rows), seconds=round(seconds, 3), seconds_per_case=round(seconds / max(1, len(rows)), 4),
-        metrics=metrics, thresholds=results, passed=all(t.passed for t in results))
+        metrics=metrics, thresholds=results,
+        passed=all(t.passed for t in results) and not any("error" in r for r in rows))
     (out / "summary.json").write_text(summary.model_dump_json(indent=2), encoding="utf-8")
     write_report(out, summary, rows)
     return summary

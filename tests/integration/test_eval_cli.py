@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -73,3 +74,15 @@ def test_backtest_scores_held_out_tickets_against_what_the_agent_sent(tmp_path: 
     assert len(rows) == 2 and all(r["case"]["reference_reply"] for r in rows)
     assert all(r["metrics"]["rouge_l"]["value"] is not None for r in rows)
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["name"] == "backtest"
+
+
+@pytest.mark.parametrize("name", ["multilingual", "safety", "brand_voice"])
+def test_every_shipped_suite_passes_its_gate(name: str, tmp_path: Path) -> None:
+    suite = SMOKE.parent / f"{name}.yaml"
+    assert main(["eval", "run", str(suite), "--out", str(tmp_path / name)]) == 0
+
+
+def test_the_pytest_plugin_runs_a_suite_with_assertions(copilot_suite: Any) -> None:
+    summary = copilot_suite(SMOKE, fail_under={"mrr": 0.99})
+    assert not summary.passed and "mrr" in summary.explain()
+    assert copilot_suite(SMOKE).passed

@@ -167,3 +167,42 @@ def test_backtest_holds_out_the_newest_and_drafts_from_the_opening_only() -> Non
     assert case.expected_actions == ["refund"] and case.ticket.actions == []
     with pytest.raises(InputError, match="cannot hold out"):
         split_history([t(1), t(2)], holdout=2)
+
+
+def test_backtest_skips_leading_agent_messages() -> None:
+    t = Ticket(id="T9", status="solved", messages=[
+        Message(author="agent", body="Hi! We noticed your order is late."),
+        Message(author="customer", body="Yes, where is it?"), Message(author="agent", body="It ships today.")])
+    case = to_case(t)
+    assert [m.body for m in case.ticket.messages] == ["Yes, where is it?"] and case.reference_reply == "It ships today."
+    lone = Ticket(id="T10", status="solved", messages=[Message(author="agent", body="Closing this ticket.")])
+    assert split_history([t, t.model_copy(update={"id": "T11"}), lone], holdout=1)[1][0].id == "T11"
+
+
+def test_a_case_that_cannot_be_drafted_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+    from copilot.evaluation.runner import evaluate, write_run
+
+    class Cp:
+        embedder = HashEmbedder()
+        config = CopilotConfig()
+        drafter = EmbeddedDrafter(HashEmbedder())
+
+        def default_brand(self) -> str:
+            return "acme"
+
+        def suggest(self, ticket: Ticket, brand: str) -> Suggestion:
+            if not ticket.customer_text():
+                raise InputError("the ticket has no customer message to answer")
+            return Suggestion(id="x", reply="Hi there,\n\nok", language="en", confidence=0.5, drafter="fake")
+
+        def search(self, text: str, brand: str) -> list[Any]:
+            return []
+
+    cases = [EvalCase(id="ok", ticket=Ticket(messages=[Message(author="customer", body="hello")])),
+             EvalCase(id="bad", ticket=Ticket(messages=[Message(author="agent", body="hello")]))]
+    rows = evaluate(Cp(), cases, ["language_match", "latency_ms"], progress=False)
+    assert [r["id"] for r in rows] == ["ok", "bad"] and rows[1]["error"]["code"] == "invalid_input"
+    summary = write_run(tmp_path, "t", rows, ["language_match", "latency_ms"], seconds=1.0, config={}, dataset=None,
+                        thresholds={})
+    assert summary.errors == 1 and not summary.passed and "could not be drafted" in summary.explain()
+    assert "error" in (tmp_path / "report.html").read_text(encoding="utf-8")

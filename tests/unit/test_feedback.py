@@ -63,3 +63,23 @@ def test_stats_per_agent_and_team(tmp_path: Path) -> None:
     mine, team = store.stats(agent="U1"), store.stats()
     assert (mine.seen, mine.accepted, mine.rejected, mine.reasons) == (2, 1, 1, {"wrong_tone": 1})
     assert (team.seen, team.accepted, team.edited, team.rejected) == (4, 1, 1, 1) and team.acceptance_rate == 0.5
+
+
+def test_feedback_analytics_by_dimension_and_report(tmp_path: Path) -> None:
+    from copilot.evaluation.feedback_report import analyse, write_feedback_report
+
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'f.db'}")
+    other = S.model_copy(update={"id": "s2", "drafter": "openai:gpt-4o-mini", "prompt_version": "draft_reply/v1"})
+    store.record(S, "accepted", agent="U1", final_text=S.reply)
+    store.record(S, "edited", agent="U1", final_text="Refunds take about a week.")   # ratio 5/7
+    store.record(other, "rejected", agent="U2", reason="wrong_facts")
+    store.record(other, "rejected", agent="U2", reason="wrong_facts")
+    a = analyse(store)
+    assert (a.overall.total, a.overall.acceptance_rate, a.overall.as_is_rate) == (4, 0.5, 0.25)
+    assert a.overall.reasons == {"wrong_facts": 2}
+    drafters = {g.key: g for g in a.by["drafter"]}
+    assert drafters["embedded"].acceptance_rate == 1.0 and drafters["openai:gpt-4o-mini"].rejected == 2
+    assert drafters["embedded"].median_edit_ratio == round(5 / 7, 4)
+    assert a.edit_ratio_histogram[7] == 1 and sum(a.edit_ratio_histogram) == 1
+    html = write_feedback_report(a, tmp_path / "fb.html").read_text(encoding="utf-8")
+    assert "acceptance 50%" in html and "<svg" in html and "wrong_facts 2" in html
