@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Ask the model itself whether a source supports each claim the embedder and word-overlap
     # checks could not confirm (one extra call per such claim).
     llm_judge_grounding: bool = False
+    # The evaluation judge (metric "llm_judge"): defaults to the drafting model and server.
+    judge_model: str | None = None
+    judge_base_url: str | None = None
 
     # Where suggestions shown and agents' outcomes are kept: any SQLAlchemy URL
     # (default: a SQLite file in data_dir).

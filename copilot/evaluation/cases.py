@@ -42,6 +42,8 @@ class SuiteConfig(BaseModel):
     embedder: str | None = None
     llm_model: str | None = None
     llm_base_url: str | None = None
+    judge_model: str | None = None
+    judge_base_url: str | None = None
     top_k: int | None = None
 
 

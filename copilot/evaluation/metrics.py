@@ -290,6 +290,40 @@ class PiiLeak:
         return Score(float(not leaked), "no foreign personal data" if not leaked else f"foreign contact data: {leaked}")
 
 
+# --- LLM as judge (optional) ------------------------------------------------------------------------
+
+
+@dataclass
+class LLMJudge:
+    """Any LangChain chat model grades the reply 1-5 (prompt ``judge_reply``); the value is (score-1)/4.
+    Not deterministic: kept out of the default metrics and named in the report with its prompt."""
+
+    chat_model: Any
+    name: str = "llm_judge"
+
+    def score(self, run: CaseRun) -> Score:
+        import json as _json
+
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        from copilot.prompts import load_prompt
+
+        p = load_prompt("judge_reply")
+        values = {"ticket": run.case.ticket.customer_text(), "reply": run.suggestion.reply,
+                  "reference": run.case.reference_reply or "(none)"}
+        try:
+            answer = self.chat_model.invoke([SystemMessage(content=(p.system or "").format(**values)),
+                                             HumanMessage(content=(p.template or "").format(**values))])
+            text = str(answer.content)
+            data = _json.loads(text[text.find("{"): text.rfind("}") + 1])
+            grade = int(data["score"])
+            if not 1 <= grade <= 5:
+                raise ValueError(f"score {grade} out of 1-5")
+        except Exception as exc:  # a judge failure is visible in the reason, not a crash of the run
+            return Score(None, f"judge failed: {type(exc).__name__}: {str(exc)[:120]}")
+        return Score((grade - 1) / 4, f"{grade}/5 ({p.id}): {str(data.get('reason', ''))[:200]}")
+
+
 # --- cost -----------------------------------------------------------------------------------------
 
 
@@ -354,10 +388,28 @@ def make_metric(name: str, *, copilot: Any) -> Metric:
         return BrandVoice(copilot.config, lambda p, b, lang: embedded.voice_frame(p, b, lang))
     if name == "length":
         return Length(copilot.config)
+    if name == "llm_judge":
+        return LLMJudge(_judge_model(copilot))
     from copilot.errors import ConfigError
 
     raise ConfigError(f"unknown metric {name!r}", hint=f"available: {', '.join(DEFAULT)} (and recall@K, ndcg@K, "
                                                       "action_topK)")
+
+
+def _judge_model(copilot: Any) -> Any:
+    """The judge: COPILOT_JUDGE_MODEL (default: the drafting model) on the configured server."""
+    from copilot.errors import ConfigError
+
+    s = copilot.settings
+    model = s.judge_model or s.llm_model
+    if not model:
+        raise ConfigError("llm_judge needs a model", hint="set COPILOT_JUDGE_MODEL (or COPILOT_LLM_MODEL)")
+    from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
+
+    key = s.openai_api_key or SecretStr("not-needed")
+    return ChatOpenAI(model=model, api_key=key, base_url=s.judge_base_url or s.llm_base_url, timeout=s.llm_timeout_s,
+                      max_retries=s.llm_max_retries, temperature=0)
 
 
 def _embedded(copilot: Any) -> Any:

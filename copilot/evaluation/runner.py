@@ -89,7 +89,7 @@ def build_copilot(suite: Suite, data_dir: Path) -> Any:
     c = suite.copilot
     demo = Path(str(resources.files("copilot").joinpath("demo")))
     overrides: dict[str, Any] = {"data_dir": data_dir}
-    for key in ("embedder", "llm_model", "llm_base_url", "top_k"):
+    for key in ("embedder", "llm_model", "llm_base_url", "judge_model", "judge_base_url", "top_k"):
         if getattr(c, key) is not None:
             overrides[key] = getattr(c, key)
     config_path = suite.resolve(c.config) if c.config else (demo / "config.yaml" if c.demo else None)

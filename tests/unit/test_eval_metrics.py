@@ -206,3 +206,16 @@ def test_a_case_that_cannot_be_drafted_is_reported_and_the_others_still_run(tmp_
                         thresholds={})
     assert summary.errors == 1 and not summary.passed and "could not be drafted" in summary.explain()
     assert "error" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_llm_judge_maps_the_grade_and_fails_visibly() -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from copilot.evaluation.metrics import LLMJudge
+
+    good = LLMJudge(FakeListChatModel(responses=['{"score": 4, "reason": "correct, a bit short"}'])).score(run())
+    assert good.value == 0.75 and "4/5 (judge_reply/v1)" in good.reason
+    bad = LLMJudge(FakeListChatModel(responses=['{"score": 9}'])).score(run())
+    assert bad.value is None and "judge failed" in bad.reason
+    with pytest.raises(ConfigError, match="llm_judge needs a model"):
+        make_metric("llm_judge", copilot=SimpleNamespace(settings=SimpleNamespace(judge_model=None, llm_model=None)))
