@@ -86,3 +86,28 @@ def test_the_pytest_plugin_runs_a_suite_with_assertions(copilot_suite: Any) -> N
     summary = copilot_suite(SMOKE, fail_under={"mrr": 0.99})
     assert not summary.passed and "mrr" in summary.explain()
     assert copilot_suite(SMOKE).passed
+
+
+def test_the_report_renders_in_headless_chromium(smoke_run: Path) -> None:
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.environ.get("CI") and not Path(chromium).exists():
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    artifacts = Path(os.environ.get("COPILOT_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1150, "height": 1000})
+        page.goto((smoke_run / "report.html").as_uri())
+        assert page.inner_text("h1").startswith("smoke: PASSED")
+        assert page.locator("svg").count() > 10 and page.locator("details").count() == 6
+        page.locator("details summary").first.click()
+        assert page.locator("details[open] pre").first.is_visible()
+        page.screenshot(path=str(artifacts / "eval-report.png"), full_page=True)
+        browser.close()
