@@ -13,7 +13,7 @@ _SENT = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？])")
 _LEAD_HANDLES = re.compile(r"^(?:\s*(?:@\w+|\[HANDLE(?:_\d+)?\]))+[\s,:]*")
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|chào|xin chào|kính gửi|您好|你好|亲爱的)"
-    r"(?:\s+(?:there|\[NAME(?:_\d+)?\]|[A-Z][a-z]+))?\s*[,!.:，！]?\s*(?=\S|$)",
+    r"(?:\s+(?:there|\[NAME(?:_\d+)?\]|[A-Z][a-z]+|bạn|anh|chị|em|quý khách))?\s*[,!.:，！]?\s*(?=\S|$)",
     re.IGNORECASE,
 )
 _SIGNOFF_LINE = re.compile(
