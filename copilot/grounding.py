@@ -48,20 +48,26 @@ DENSE_SUPPORT = 0.6     # calibrated similarity between the claim and one source
 _CACHE_SIZE = 4096
 
 
+_LINK = re.compile(r"https?://\S+")
+
+
 def is_claim(sentence: str) -> bool:
-    return bool(_CLAIM.search(sentence))
+    # A link is a pointer, not a claim: ".../refunds" does not state a refund policy.
+    return bool(_CLAIM.search(_LINK.sub("", sentence)))
 
 
 def claim_terms(sentence: str) -> set[str]:
     """The policy words, amounts and durations a claim is about ("free", "refund", "工作日"); a
     supporting sentence must use them too (digits are compared as whole numbers elsewhere)."""
-    terms = {m.group(0).lower() for m in _CLAIM.finditer(sentence) if not m.group(0).isdigit()} - _GENERIC
+    found = _CLAIM.finditer(_LINK.sub("", sentence))
+    terms = {m.group(0).lower() for m in found if not m.group(0).isdigit()} - _GENERIC
     # "refunds" is backed by "refund", "charged" by "charge": compare English stems.
     return {re.sub(r"(?:es|s|ed|ing)$", "", t) if t.isascii() and len(t) > 4 else t for t in terms}
 
 
 def claim_sentences(text: str) -> list[str]:
-    return [s for s in split_sentences(text) if is_claim(s)]
+    # Paragraphs end sentences too: a sign-off line is not part of the sentence above it.
+    return [s for para in re.split(r"\n\s*\n", text) for s in split_sentences(para) if is_claim(s)]
 
 
 def _numbers(text: str) -> set[str]:
@@ -98,7 +104,7 @@ class GroundingChecker:
 
     def check(self, reply: str, sources: Sequence[str]) -> Grounding:
         """``reply`` may hold PII placeholders (``[ORDER_NUMBER_1]``): the customer's own data is not a claim."""
-        claims = {c: PLACEHOLDER_RE.sub("", c) for c in claim_sentences(reply)}
+        claims = {c: _LINK.sub("", PLACEHOLDER_RE.sub("", c)) for c in claim_sentences(reply)}
         claims = {c: bare for c, bare in claims.items() if is_claim(bare)}
         out = Grounding(claims=len(claims))
         if not claims:

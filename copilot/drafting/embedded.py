@@ -48,6 +48,10 @@ LEXICAL_BONUS = 0.15   # a strong BM25 match sharpens the compressed dense simil
 MIN_KEPT_SHARE = 0.4   # a reply that loses more than this to adaptation was about another case
 REDUNDANT = 0.5       # KB sentences this close to the reused reply add nothing
 SNIPPET_CHARS = 240
+# Past replies only weakly related to this ticket, when an article answers it much better, are
+# about other problems (a warranty question matched a vase-return reply): the article answers alone.
+WEAK_TICKET = 0.5
+ARTICLE_LEAD = 0.15
 
 
 @dataclass
@@ -173,6 +177,10 @@ class EmbeddedDrafter:
         # Dense similarity judges whether a passage answers; BM25 already helped it be retrieved.
         articles = sorted((h for h in same_lang if h.chunk.kind == "article"
                            and self.calibrated(h.dense) >= ARTICLE_MIN), key=lambda h: -(h.dense or 0.0))
+        if tickets and articles:
+            best_ticket_sim = max(self.calibrated(c.hit.dense) for c in tickets)
+            if best_ticket_sim < WEAK_TICKET and self.calibrated(articles[0].dense) >= best_ticket_sim + ARTICLE_LEAD:
+                tickets = []
         foreign_articles = [h for h in request.hits if h.chunk.kind == "article" and h not in same_lang
                             and self.calibrated(h.dense) >= ARTICLE_MIN]
 

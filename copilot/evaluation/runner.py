@@ -122,8 +122,11 @@ def evaluate(cp: Any, cases: list[EvalCase], metric_names: list[str], *, brand: 
                                                              for m in metrics}})
             continue
         hits = cp.search(case.ticket.customer_text(), brand=b)
-        run = CaseRun(case=case, suggestion=suggestion, retrieved=[h.source_id for h in hits],
-                      sources={h.source_id: h.chunk.text + "\n" + "\n".join(h.chunk.replies) for h in hits})
+        sources: dict[str, str] = {}
+        for h in hits:  # an article retrieved as several sections is one source: all its text counts
+            sources[h.source_id] = (sources.get(h.source_id, "") + "\n" + h.chunk.text + "\n"
+                                    + "\n".join(h.chunk.replies)).strip()
+        run = CaseRun(case=case, suggestion=suggestion, retrieved=[h.source_id for h in hits], sources=sources)
         scores = {}
         for m in metrics:
             s = m.score(run)

@@ -235,3 +235,28 @@ def test_stream_raises_input_errors_before_any_event(indexed: Copilot) -> None:
 def test_the_pipeline_is_a_langchain_runnable(indexed: Copilot) -> None:
     out = indexed.runnable.batch(["Where is my refund?", "我退货了，退款什么时候到账？"])
     assert [s.language for s in out] == ["en", "zh"] and all(s.reply for s in out)
+
+
+def test_a_strong_article_beats_weakly_related_past_replies(indexed: Copilot) -> None:
+    from copilot.drafting.base import DraftRequest
+    from copilot.drafting.embedded import ARTICLE_LEAD, WEAK_TICKET, EmbeddedDrafter
+    from copilot.guardrails import screen
+    from copilot.models import Chunk, Hit
+
+    article = Hit(chunk=Chunk(id="article:warranty#0", source_id="article:warranty", kind="article", brand="acme",
+                              locale="en", title="Warranty", text="Warranty\\nFurniture frames are covered for 5 years."),
+                  score=0.1, dense=0.0)
+    ticket = Hit(chunk=Chunk(id="ticket:T1#0", source_id="ticket:T1", kind="ticket", brand="acme", locale="en",
+                             text="Can I return a vase after 5 weeks?",
+                             replies=["Our return window is 30 days from delivery, so the vase cannot be returned."]),
+                 score=0.1, dense=0.0)
+    d = EmbeddedDrafter(indexed.embedder)
+    lo, hi = d.embedder.floor, d.embedder.ceiling
+    ticket.dense = lo + (WEAK_TICKET - 0.2) * (hi - lo)
+    article.dense = lo + (WEAK_TICKET - 0.2 + ARTICLE_LEAD + 0.05) * (hi - lo)
+    q = "How long is the warranty on the sofa frame?"
+    req = DraftRequest(ticket=Ticket(messages=[Message(author="customer", body=q)]), query=q, language="en",
+                       brand="acme", profile=indexed.config.brand("acme"), hits=[ticket, article], screening=screen(q))
+    out = d.draft(req)
+    assert "vase" not in out.reply and "5 years" in out.reply
+    assert [c.source_id for c in out.citations] == ["article:warranty"]

@@ -83,3 +83,11 @@ def test_a_source_must_use_the_claims_policy_words() -> None:
     g = GroundingChecker(HashEmbedder()).check("Chúng tôi sẽ tặng bạn một thẻ quà tặng miễn phí để cảm ơn.", [source])
     assert len(g.unsupported) == 1
     assert GroundingChecker(HashEmbedder()).check("Chúng tôi hoàn tiền trong vòng 2 ngày làm việc.", [source]).unsupported == []
+
+
+def test_links_and_sign_offs_are_not_claims() -> None:
+    reply = ("We issue the refund within 2 business days.\n\nYou can find the full details here: "
+             "https://help.acme.example/refunds\n\nWarm regards,\nThe Acme team")
+    assert claim_sentences(reply) == ["We issue the refund within 2 business days."]
+    g = GroundingChecker(HashEmbedder()).check(reply, [SOURCE])
+    assert g.claims == 1 and g.unsupported == []
