@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -237,22 +238,34 @@ class FeedbackStore:
             for row in s.scalars(q):
                 yield _record(row)
 
+    def ping(self) -> None:
+        """Raise when the database cannot be reached (readiness checks)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
     def shown(self, *, brand: str | None = None) -> int:
         with self._session() as s:
-            q = select(_SuggestionRow.id)
+            q = select(func.count()).select_from(_SuggestionRow)
             if brand:
                 q = q.where(_SuggestionRow.brand == brand)
-            return len(s.scalars(q).all())
+            return int(s.scalar(q) or 0)
 
     def stats(self, *, agent: str | None = None, brand: str | None = None) -> FeedbackStats:
         """Counts of outcomes. ``seen`` is suggestions with an outcome by this agent (or all shown,
-        for the team)."""
+        for the team). Counted in the database: App Home asks on every open."""
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
-        for r in self.records(agent=agent, brand=brand):
-            counts[r.outcome] += 1
-            if r.reason:
-                reasons[r.reason] += 1
+        with self._session() as s:
+            q = select(_FeedbackRow.outcome, _FeedbackRow.reason, func.count()).group_by(
+                _FeedbackRow.outcome, _FeedbackRow.reason)
+            if brand:
+                q = q.where(_FeedbackRow.brand == brand)
+            if agent:
+                q = q.where(_FeedbackRow.agent == agent)
+            for outcome, reason, n in s.execute(q):
+                counts[outcome] += n
+                if reason:
+                    reasons[reason] += n
         seen = sum(counts.values()) if agent else max(self.shown(brand=brand), sum(counts.values()))
         return FeedbackStats(seen=seen, reasons=dict(reasons), **{k: counts[k] for k in OUTCOMES})
 

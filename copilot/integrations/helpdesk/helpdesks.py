@@ -8,6 +8,7 @@ pagination) and ``POST /notes`` with ``private: true``.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -64,13 +65,15 @@ class ZendeskClient:
                       customer_name=(requester.get("name") or "").split(" ")[0] or None, messages=messages,
                       tags=t.get("tags") or [])
 
-    def add_internal_note(self, ticket_id: str, text: str) -> None:
+    def _comment(self, ticket_id: str, text: str, *, public: bool) -> None:
         self.http.request("PUT", f"/api/v2/tickets/{ticket_id}.json",
-                          json={"ticket": {"comment": {"body": text, "public": False}}})
+                          json={"ticket": {"comment": {"body": text, "public": public}}})
+
+    def add_internal_note(self, ticket_id: str, text: str) -> None:
+        self._comment(ticket_id, text, public=False)
 
     def add_public_reply(self, ticket_id: str, text: str) -> None:
-        self.http.request("PUT", f"/api/v2/tickets/{ticket_id}.json",
-                          json={"ticket": {"comment": {"body": text, "public": True}}})
+        self._comment(ticket_id, text, public=True)
 
     def solved_since(self, start_time: int) -> Iterator[str]:
         """Ids of tickets solved or closed since ``start_time`` (Unix seconds), via the cursor export."""
@@ -113,13 +116,12 @@ class FreshdeskClient:
                       customer_name=name, messages=[m for m in messages if m.body.strip()], tags=t.get("tags") or [])
 
     def add_internal_note(self, ticket_id: str, text: str) -> None:
-        html = "<br>".join(_escape(line) for line in text.split("\n"))
-        self.http.request("POST", f"/api/v2/tickets/{ticket_id}/notes", json={"body": html, "private": True})
+        self.http.request("POST", f"/api/v2/tickets/{ticket_id}/notes", json={"body": _html(text), "private": True})
 
     def add_public_reply(self, ticket_id: str, text: str) -> None:
-        html = "<br>".join(_escape(line) for line in text.split("\n"))
-        self.http.request("POST", f"/api/v2/tickets/{ticket_id}/reply", json={"body": html})
+        self.http.request("POST", f"/api/v2/tickets/{ticket_id}/reply", json={"body": _html(text)})
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _html(text: str) -> str:
+    """Freshdesk bodies are HTML: the text escaped, its line breaks kept."""
+    return "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))

@@ -28,11 +28,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from copilot.errors import AuthError, ConfigError, InputError
+from copilot.errors import AuthError, ConfigError, CopilotError, InputError
 from copilot.feedback import FeedbackStore
 from copilot.integrations.helpdesk.client import HelpdeskHTTP
 from copilot.integrations.helpdesk.helpdesks import FreshdeskClient, Helpdesk, ZendeskClient
 from copilot.integrations.helpdesk.outbox import Outbox
+from copilot.integrations.http.observability import error_response
 from copilot.models import Ticket
 
 __all__ = ["HelpdeskEvent", "WebhookService", "helpdesk_clients", "webhook_router"]
@@ -135,8 +136,9 @@ def _verify_time(ts: str | None) -> None:
         raise AuthError("stale signature timestamp", hint="check the clocks; deliveries older than 5 minutes are refused")
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+# Refused deliveries: HTTP status and metric label by error class.
+_REFUSED: tuple[tuple[type[CopilotError], int, str], ...] = (
+    (AuthError, 401, "unauthorized"), (ConfigError, 404, "disabled"), (InputError, 422, "invalid"))
 
 
 def helpdesk_clients(copilot: Any) -> dict[str, Helpdesk]:
@@ -209,15 +211,11 @@ def webhook_router(copilot: Any, store: FeedbackStore | None = None, *, helpdesk
             except (ValueError, ValidationError) as exc:
                 raise InputError(f"invalid {source} webhook payload: {str(exc).splitlines()[0][:300]}",
                                  hint="see the payload shapes in the README's Helpdesk section") from exc
-        except AuthError as exc:
-            copilot_metrics(request, source, "unauthorized")
-            return _error(401, exc.code, exc.message)
-        except ConfigError as exc:
-            copilot_metrics(request, source, "disabled")
-            return _error(404, exc.code, exc.message)
-        except InputError as exc:
-            copilot_metrics(request, source, "invalid")
-            return _error(422, exc.code, exc.message)
+        except (AuthError, ConfigError, InputError) as exc:
+            status, label = next((st, lb) for cls, st, lb in _REFUSED if isinstance(exc, cls))
+            copilot_metrics(request, source, label)
+            response: JSONResponse = error_response(status, exc.code, exc.message, exc.hint)
+            return response
         # A retried delivery (same id) is acknowledged and not queued again.
         if not store.first_time(f"webhook:{source}:{delivery or key + ':' + hashlib.sha256(body).hexdigest()}"):
             copilot_metrics(request, source, "duplicate")
@@ -226,18 +224,15 @@ def webhook_router(copilot: Any, store: FeedbackStore | None = None, *, helpdesk
         copilot_metrics(request, source, "accepted")
         return JSONResponse({"status": "accepted", "job": job_id}, status_code=202)
 
-    async def zendesk(request: Request) -> JSONResponse:
-        return await receive(request, "zendesk")
+    def endpoint(source: str) -> Any:
+        async def handle(request: Request) -> JSONResponse:
+            return await receive(request, source)
 
-    async def freshdesk(request: Request) -> JSONResponse:
-        return await receive(request, "freshdesk")
+        handle.__name__ = f"{source}_webhook"
+        return handle
 
-    async def generic(request: Request) -> JSONResponse:
-        return await receive(request, "generic")
-
-    router.add_api_route("/zendesk", zendesk, methods=["POST"], status_code=202)
-    router.add_api_route("/freshdesk", freshdesk, methods=["POST"], status_code=202)
-    router.add_api_route("/generic", generic, methods=["POST"], status_code=202)
+    for source in ("zendesk", "freshdesk", "generic"):
+        router.add_api_route(f"/{source}", endpoint(source), methods=["POST"], status_code=202)
     return router
 
 

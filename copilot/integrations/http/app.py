@@ -27,7 +27,7 @@ from copilot.config import ApiToken
 from copilot.errors import AuthError, CopilotError, ForbiddenError, InputError, NotFoundError
 from copilot.feedback import FeedbackRecord, FeedbackStore, Outcome
 from copilot.integrations.http.auth import Authenticator
-from copilot.integrations.http.observability import Metrics, elapsed_ms, new_request_id, request_id
+from copilot.integrations.http.observability import Metrics, elapsed_ms, error_response, new_request_id, request_id
 from copilot.models import Suggestion, Ticket
 
 __all__ = ["create_app"]
@@ -112,9 +112,9 @@ def _too_large(limit: int) -> JSONResponse:
 
 
 def _error(status: int, code: str, message: str, hint: str | None = None, where: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "hint": hint, "where": where,
-                                   "request_id": request_id.get()}}, status_code=status,
-                        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+    response: JSONResponse = error_response(status, code, message, hint, where,
+                                            headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+    return response
 
 
 def _principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiToken:
@@ -269,7 +269,7 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
         except Exception as exc:
             checks["index"] = f"failing: {type(exc).__name__}"
         try:
-            store.stats(agent="-")
+            store.ping()
             checks["feedback_store"] = "ok"
         except Exception as exc:
             checks["feedback_store"] = f"failing: {type(exc).__name__}"
@@ -289,14 +289,9 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
     api.mount("/sidebar/static", StaticFiles(directory=SIDEBAR_DIR), name="sidebar-static")
 
     if slack is not None:
-        from slack_bolt.adapter.fastapi import SlackRequestHandler
+        from copilot.integrations.slack.app import add_slack_route
 
-        handler = SlackRequestHandler(slack.app)
-
-        async def slack_events(req: Any) -> Any:
-            return await handler.handle(req)
-
-        api.router.add_route("/slack/events", slack_events, methods=["POST"], include_in_schema=False)
+        add_slack_route(api, slack)
     if webhooks is not None:
         api.include_router(webhooks)
     return api

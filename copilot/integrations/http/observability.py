@@ -11,7 +11,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-__all__ = ["JsonFormatter", "Metrics", "request_id"]
+__all__ = ["JsonFormatter", "Metrics", "error_response", "request_id"]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -49,6 +49,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False)
+
+
+def error_response(status: int, code: str, message: str, hint: str | None = None, where: str | None = None,
+                   headers: dict[str, str] | None = None) -> Any:
+    """The service's one error body: stable code, message, hint, where, and the request id to quote."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": {"code": code, "message": message, "hint": hint, "where": where,
+                                   "request_id": request_id.get()}}, status_code=status, headers=headers)
 
 
 def new_request_id(incoming: str | None) -> str:

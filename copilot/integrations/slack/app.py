@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from copilot.service import Copilot
 
-__all__ = ["SlackCopilot", "build_app", "http_app", "serve"]
+__all__ = ["SlackCopilot", "add_slack_route", "build_app", "http_app", "serve"]
 
 log = logging.getLogger(__name__)
 STREAM_UPDATE_S = 1.0   # chat.update is rate limited (about 1 per second per channel)
@@ -137,9 +137,7 @@ class SlackCopilot:
             last[0] = now
             try:
                 client.chat_update(channel=channel, ts=ts, text=text[:3000],
-                                   blocks=[*ui.progress_blocks("Writing…"),
-                                           *({"type": "section", "text": {"type": "mrkdwn", "text": p or " "}}
-                                             for p in ui.reply_sections(text)[:ui.MAX_REPLY_SECTIONS])])
+                                   blocks=[*ui.progress_blocks("Writing…"), *ui.text_blocks(text)])
             except Exception:
                 log.debug("a progress update was dropped", exc_info=True)
 
@@ -216,10 +214,8 @@ class SlackCopilot:
             return
         client.chat_update(channel=where["channel"], ts=where["ts"], text=text, blocks=blocks)
 
-    def _tell(self, client: WebClient, body: dict[str, Any], text: str) -> None:
-        """A short ephemeral note to the agent who acted."""
-        where = self._where(body)
-        user = (body.get("user") or {}).get("id")
+    def _tell(self, client: WebClient, where: dict[str, Any], user: str | None, text: str) -> None:
+        """A short ephemeral note to the agent who acted, where they acted (see ``_where``)."""
         try:
             if where.get("channel") and user:
                 client.chat_postEphemeral(channel=where["channel"], user=user, text=text)
@@ -231,12 +227,16 @@ class SlackCopilot:
         except Exception:
             log.exception("could not tell the agent: %s", text)
 
-    def _guard(self, body: dict[str, Any], client: WebClient, what: str, fn: Callable[[], object]) -> None:
+    def _guard(self, client: WebClient, where: dict[str, Any], user: str | None, what: str,
+               fn: Callable[[], object]) -> None:
         try:
             fn()
         except Exception as exc:
             log.exception("Slack action %s failed", what)
-            self._tell(client, body, f"Could not {what}: {_explain(exc)}")
+            self._tell(client, where, user, f"Could not {what}: {_explain(exc)}")
+
+    def _guard_action(self, body: dict[str, Any], client: WebClient, what: str, fn: Callable[[], object]) -> None:
+        self._guard(client, self._where(body), (body.get("user") or {}).get("id"), what, fn)
 
     def _deliver(self, s: Suggestion, context: dict[str, Any], text: str, where: dict[str, Any],
                  client: WebClient) -> None:
@@ -253,29 +253,26 @@ class SlackCopilot:
     def _finish(self, sid: str, outcome: Outcome, user: str, client: WebClient, where: dict[str, Any], *,
                 final_text: str | None = None, reason: str | None = None, comment: str | None = None) -> bool:
         """Record the outcome (before anything is shown as done), deliver a sent reply, update the
-        message. One final outcome per suggestion: a second click is told, not repeated."""
+        message. One final outcome per suggestion: a second click is told, not repeated. A sent
+        reply is "accepted" when it is the suggestion's own text (Send, or an unchanged edit)."""
         s, _, context = self.store.get_suggestion(sid)
         if not self.store.first_time(f"slack:outcome:{sid}"):
-            self._tell(client, {"container": {"channel_id": where.get("channel")}, "user": {"id": user},
-                                "response_url": where.get("response_url")},
-                       "This suggestion was already handled.")
+            self._tell(client, where, user, "This suggestion was already handled.")
             return False
+        if outcome in {"accepted", "edited"}:
+            final_text = s.reply if final_text is None else final_text
+            outcome = "accepted" if final_text.strip() == s.reply.strip() else "edited"
         self.store.record(s, outcome, agent=user, channel=context.get("channel"), final_text=final_text,
                           reason=reason, comment=comment)
         if outcome in {"accepted", "edited"}:
-            self._deliver(s, context, final_text if final_text is not None else s.reply, where, client)
+            self._deliver(s, context, final_text or s.reply, where, client)
         self._show(client, where, f"Suggestion {outcome}", ui.outcome_blocks(s, outcome, user, final_text))
         return True
 
     def on_send(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()
-        sid, user = self._sid(body), body["user"]["id"]
-
-        def run() -> None:
-            s, _, _ = self.store.get_suggestion(sid)
-            self._finish(sid, "accepted", user, client, self._where(body), final_text=s.reply)
-
-        self._guard(body, client, "send the reply", run)
+        self._guard_action(body, client, "send the reply", lambda: self._finish(
+            self._sid(body), "accepted", body["user"]["id"], client, self._where(body)))
 
     def _meta(self, body: dict[str, Any]) -> str:
         return json.dumps({"sid": self._sid(body), **self._where(body)})
@@ -287,7 +284,7 @@ class SlackCopilot:
             s, _, _ = self.store.get_suggestion(self._sid(body))
             client.views_open(trigger_id=body["trigger_id"], view=ui.edit_modal(s, private_metadata=self._meta(body)))
 
-        self._guard(body, client, "open the editor", run)
+        self._guard_action(body, client, "open the editor", run)
 
     def on_edit_submit(self, ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any],
                        client: WebClient) -> None:
@@ -297,12 +294,9 @@ class SlackCopilot:
             return
         meta = json.loads(view["private_metadata"])
         user = body["user"]["id"]
-        s, _, _ = self.store.get_suggestion(meta["sid"])
-        outcome: Outcome = "accepted" if text == s.reply.strip() else "edited"
         ack()
-        self._guard({"container": {"channel_id": meta.get("channel")}, "user": {"id": user},
-                     "response_url": meta.get("response_url")}, client, "send the edited reply",
-                    lambda: self._finish(meta["sid"], outcome, user, client, meta, final_text=text))
+        self._guard(client, meta, user, "send the edited reply",
+                    lambda: self._finish(meta["sid"], "edited", user, client, meta, final_text=text))
 
     def _replace(self, body: dict[str, Any], client: WebClient, make: Callable[[Suggestion, Ticket], Suggestion],
                  what: str) -> None:
@@ -320,7 +314,7 @@ class SlackCopilot:
             self.store.save_suggestion(new, ticket, channel=context.get("channel"), context=context)
             self._show(client, where, ui.fallback_text(new), ui.suggestion_blocks(new))
 
-        self._guard(body, client, what, run)
+        self._guard_action(body, client, what, run)
 
     def on_regenerate(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -343,7 +337,7 @@ class SlackCopilot:
 
     def on_not_helpful(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()
-        self._guard(body, client, "open the feedback form", lambda: client.views_open(
+        self._guard_action(body, client, "open the feedback form", lambda: client.views_open(
             trigger_id=body["trigger_id"], view=ui.not_helpful_modal(private_metadata=self._meta(body))))
 
     def on_reason_submit(self, ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any],
@@ -357,8 +351,7 @@ class SlackCopilot:
         meta = json.loads(view["private_metadata"])
         user = body["user"]["id"]
         ack()
-        self._guard({"container": {"channel_id": meta.get("channel")}, "user": {"id": user},
-                     "response_url": meta.get("response_url")}, client, "record the feedback",
+        self._guard(client, meta, user, "record the feedback",
                     lambda: self._finish(meta["sid"], "rejected", user, client, meta, reason=reason,
                                          comment=comment))
 
@@ -369,7 +362,7 @@ class SlackCopilot:
             s, _, _ = self.store.get_suggestion(self._sid(body))
             client.views_open(trigger_id=body["trigger_id"], view=ui.full_reply_modal(s))
 
-        self._guard(body, client, "show the whole reply", run)
+        self._guard_action(body, client, "show the whole reply", run)
 
     # --- App Home ------------------------------------------------------------------------------
 
@@ -396,19 +389,25 @@ def build_app(copilot: Copilot, store: FeedbackStore | None = None, *, client: W
                         helpdesk=helpdesk, token_verification=token_verification)
 
 
-def http_app(slack: SlackCopilot) -> Any:
-    """An ASGI app serving Slack's requests at ``/slack/events`` (mounted by ``copilot serve`` too)."""
-    from fastapi import FastAPI
+def add_slack_route(api: Any, slack: SlackCopilot) -> None:
+    """Serve Slack's requests at ``/slack/events`` on a FastAPI app (standalone, or ``copilot serve``)."""
     from slack_bolt.adapter.fastapi import SlackRequestHandler
 
     handler = SlackRequestHandler(slack.app)
-    api = FastAPI(title="support-copilot Slack endpoint", docs_url=None, redoc_url=None, openapi_url=None)
 
     async def events(req: Any) -> Any:
         return await handler.handle(req)
 
     # A plain Starlette route: the raw request goes to Bolt, which verifies the signature on the bytes.
-    api.router.add_route("/slack/events", events, methods=["POST"])
+    api.router.add_route("/slack/events", events, methods=["POST"], include_in_schema=False)
+
+
+def http_app(slack: SlackCopilot) -> Any:
+    """An ASGI app serving only the Slack endpoint (``copilot slack``)."""
+    from fastapi import FastAPI
+
+    api = FastAPI(title="support-copilot Slack endpoint", docs_url=None, redoc_url=None, openapi_url=None)
+    add_slack_route(api, slack)
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -15,7 +15,7 @@ from copilot.models import Suggestion
 
 __all__ = [
     "ACTIONS", "LIMITS", "edit_modal", "error_blocks", "home_view", "not_helpful_modal", "outcome_blocks",
-    "progress_blocks", "reply_sections", "suggestion_blocks",
+    "progress_blocks", "reply_sections", "suggestion_blocks", "text_blocks",
 ]
 
 Block = dict[str, Any]
@@ -74,6 +74,15 @@ def reply_sections(reply: str, *, limit: int = LIMITS["section"] - 100) -> list[
     return pieces or [""]
 
 
+def _section_blocks(pieces: list[str]) -> list[Block]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": p or " "}} for p in pieces]
+
+
+def text_blocks(text: str, *, max_sections: int | None = MAX_REPLY_SECTIONS) -> list[Block]:
+    """A reply as mrkdwn section blocks within Slack's limits (the first ``max_sections`` of them)."""
+    return _section_blocks(reply_sections(text)[:max_sections])
+
+
 def _button(text: str, action: str, value: str, style: str | None = None) -> Block:
     b: Block = {"type": "button", "text": {"type": "plain_text", "text": _cut(text, LIMITS["button_text"]),
                                             "emoji": True},
@@ -99,8 +108,7 @@ def suggestion_blocks(s: Suggestion, *, full: bool = False) -> list[Block]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut("\n".join(attention), 3000)}})
     sections = reply_sections(s.reply)
     shown = sections if full else sections[:MAX_REPLY_SECTIONS]
-    for piece in shown:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece or " "}})
+    blocks += _section_blocks(shown)
     truncated = len(shown) < len(sections)
     if s.citations:
         lines = [_citation_line(i, c) for i, c in enumerate(s.citations, 1)]
@@ -146,9 +154,7 @@ def outcome_blocks(s: Suggestion, outcome: str, agent: str, final_text: str | No
     """What replaces the buttons once an agent acted: who did what; the text sent stays visible."""
     verb = {"accepted": "sent it as is", "edited": "sent an edited reply", "rejected": "marked it not helpful",
             "ignored": "dismissed it"}[outcome]
-    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece or " "}}
-                           for piece in reply_sections(final_text if final_text is not None else s.reply)
-                           [:MAX_REPLY_SECTIONS]]
+    blocks = text_blocks(final_text if final_text is not None else s.reply)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<@{agent}> {verb}."}]})
     return blocks
 
@@ -187,11 +193,9 @@ def not_helpful_modal(*, private_metadata: str) -> Block:
 
 
 def full_reply_modal(s: Suggestion) -> Block:
-    sections = reply_sections(s.reply)
     return {"type": "modal", "title": {"type": "plain_text", "text": "Suggested reply"},
             "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": p or " "}}
-                       for p in sections][: 100]}
+            "blocks": text_blocks(s.reply, max_sections=100)}  # a modal holds up to 100 blocks
 
 
 def _stats_lines(title: str, st: FeedbackStats) -> Block:
