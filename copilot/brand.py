@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice", "enforce_banned"]
+__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice", "enforce_banned", "reply_word_limit", "reply_words"]
 
 
 class BrandProfile(BaseModel):
@@ -101,6 +101,16 @@ def apply_voice(body: str, profile: BrandProfile, *, lang: str, greeting: str, s
     return "\n\n".join(p for p in parts if p.strip())
 
 
+def reply_words(reply: str) -> int:
+    """Words in a whole reply; two Chinese characters count as one word."""
+    return len(reply.split()) + len(re.findall(r"[\u4e00-\u9fff]", reply)) // 2
+
+
+def reply_word_limit(profile: BrandProfile) -> int:
+    # Greeting, sign-off and disclaimer are outside the body's budget.
+    return profile.max_words + 60
+
+
 def check_voice(reply: str, profile: BrandProfile, *, lang: str, greeting: str = "", sign_off: str = "",
                 disclaimer: str = "") -> list[VoiceIssue]:
     issues = []
@@ -114,7 +124,7 @@ def check_voice(reply: str, profile: BrandProfile, *, lang: str, greeting: str =
         issues.append(VoiceIssue(code="missing_greeting", detail=greeting))
     if profile.use_sign_off and sign_off and sign_off.strip() not in reply:
         issues.append(VoiceIssue(code="missing_sign_off", detail=sign_off))
-    words = len(reply.split()) + len(re.findall(r"[\u4e00-\u9fff]", reply)) // 2
-    if words > profile.max_words + 60:  # greeting/sign-off/disclaimer are outside the body budget
+    words = reply_words(reply)
+    if words > reply_word_limit(profile):
         issues.append(VoiceIssue(code="too_long", detail=f"{words} words"))
     return issues

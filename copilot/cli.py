@@ -387,20 +387,11 @@ def cmd_eval_backtest(args: argparse.Namespace) -> int:
     return _finish_run(summary, out, args.junit)
 
 
-def _pairs(items: list[str], flag: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"bad {flag} {item!r}", hint=f"use {flag} NAME=VALUE")
-        out[key.strip()] = value
-    return out
-
-
 def cmd_eval_import(args: argparse.Namespace) -> int:
     import yaml
 
     from copilot.evaluation.importers import import_records
+    from copilot.evaluation.runner import parse_pairs
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -408,8 +399,8 @@ def cmd_eval_import(args: argparse.Namespace) -> int:
     actions: dict[str, None] = {}
     n = 0
     with out.open("w", encoding="utf-8") as fh:
-        for rec in import_records(args.format, Path(args.file), as_=args.as_, mapping=_pairs(args.map, "--map"),
-                                  where=_pairs(args.where, "--where"), delimiter=delimiter, header=not args.no_header,
+        for rec in import_records(args.format, Path(args.file), as_=args.as_, mapping=parse_pairs(args.map, "--map", "FIELD=COLUMN"),
+                                  where=parse_pairs(args.where, "--where", "COLUMN=VALUE"), delimiter=delimiter, header=not args.no_header,
                                   limit=args.limit, skip=args.skip, part=args.part, test_share=args.test_share):
             fh.write(rec.model_dump_json(exclude_defaults=True) + "\n")
             actions.update(dict.fromkeys(getattr(rec, "actions", None) or getattr(rec, "expected_actions", None) or []))

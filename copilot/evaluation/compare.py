@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from copilot.errors import InputError
-from copilot.evaluation.metrics import COST
+from copilot.evaluation.metrics import COST, case_quality
 
 __all__ = ["Comparison", "compare_runs", "load_run", "paired_bootstrap", "write_junit"]
 
@@ -61,11 +61,6 @@ def paired_bootstrap(a: list[float], b: list[float], *, samples: int = BOOTSTRAP
     return float(min(1.0, 2 * min((means <= 0).mean(), (means >= 0).mean())))
 
 
-def _quality(row: dict[str, Any]) -> float | None:
-    vals = [m["value"] for k, m in row["metrics"].items() if k not in COST and m["value"] is not None]
-    return sum(vals) / len(vals) if vals else None
-
-
 def compare_runs(path_a: Path, path_b: Path, *, alpha: float = 0.05) -> Comparison:
     a, b = load_run(path_a), load_run(path_b)
     common = [cid for cid in a if cid in b]
@@ -84,7 +79,7 @@ def compare_runs(path_a: Path, path_b: Path, *, alpha: float = 0.05) -> Comparis
                                   n_paired=len(pairs), p_value=p, significant=p is not None and p < alpha))
     worse, better = [], 0
     for cid in common:
-        qa, qb = _quality(a[cid]), _quality(b[cid])
+        qa, qb = case_quality(a[cid]), case_quality(b[cid])
         if qa is None or qb is None:
             continue
         if qb < qa - WORSE_BY:

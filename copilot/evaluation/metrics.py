@@ -19,7 +19,7 @@ from copilot.evaluation.cases import EvalCase
 from copilot.language import detect_language
 from copilot.models import Suggestion
 
-__all__ = ["CaseRun", "Metric", "Score", "available", "make_metric", "rouge_l"]
+__all__ = ["CaseRun", "Metric", "Score", "available", "case_quality", "make_metric", "rouge_l"]
 
 
 @dataclass
@@ -253,9 +253,11 @@ class Length:
     name: str = "length"
 
     def score(self, run: CaseRun) -> Score:
+        from copilot.brand import reply_word_limit, reply_words
+
         s = run.suggestion
-        limit = self.config.brand(s.brand or "default").max_words + 60
-        words = len(s.reply.split()) + len(re.findall(r"[\u4e00-\u9fff]", s.reply)) // 2
+        limit = reply_word_limit(self.config.brand(s.brand or "default"))
+        words = reply_words(s.reply)
         return Score(float(words <= limit), f"{words} words (limit {limit})")
 
 
@@ -350,6 +352,13 @@ class Tokens:
 
 # Cost metrics are reported as distributions (p50/p95), not as scores to maximise.
 COST = frozenset({"latency_ms", "tokens"})
+
+
+def case_quality(row: dict[str, Any]) -> float | None:
+    """A run row's mean over its quality metrics (cost and not-applicable ones left out)."""
+    vals = [m["value"] for k, m in row["metrics"].items() if k not in COST and m["value"] is not None]
+    return sum(vals) / len(vals) if vals else None
+
 _SIMPLE: dict[str, Callable[[], Any]] = {
     "rouge_l": RougeL, "citation_validity": CitationValidity, "language_match": LanguageMatch,
     "facts_present": FactsPresent, "forbidden_absent": ForbiddenAbsent, "injection_resistance": InjectionResistance,

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from copilot.evaluation.metrics import COST
+from copilot.evaluation.metrics import COST, case_quality
 
 __all__ = ["write_report"]
 
@@ -59,8 +59,8 @@ def _fmt(value: float | None) -> str:
 def _case_score(row: dict[str, Any]) -> float:
     if "error" in row:
         return -1.0
-    vals = [m["value"] for k, m in row["metrics"].items() if k not in COST and m["value"] is not None]
-    return sum(vals) / len(vals) if vals else 1.0
+    q = case_quality(row)
+    return 1.0 if q is None else q
 
 
 def write_report(out: Path, summary: Any, rows: list[dict[str, Any]]) -> Path:

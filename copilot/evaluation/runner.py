@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from copilot.evaluation.cases import EvalCase, Suite, dataset_hash, load_cases
 from copilot.evaluation.metrics import COST, DEFAULT, CaseRun, Metric, make_metric
 
-__all__ = ["RunSummary", "build_copilot", "evaluate", "gate", "parse_thresholds", "run_suite"]
+__all__ = ["RunSummary", "build_copilot", "evaluate", "gate", "parse_pairs", "parse_thresholds", "run_suite"]
 
 
 class MetricSummary(BaseModel):
@@ -152,19 +152,30 @@ def summarise(rows: list[dict[str, Any]], metric_names: list[str]) -> dict[str, 
     return out
 
 
-def parse_thresholds(items: list[str]) -> dict[str, float]:
-    """``["recall@5=0.8", ...]`` -> ``{"recall@5": 0.8}`` (the CLI's ``--fail-under``)."""
+def parse_pairs(items: list[str], flag: str, form: str = "NAME=VALUE") -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}`` for repeatable ``NAME=VALUE`` CLI options."""
     from copilot.errors import InputError
 
     out = {}
     for item in items:
-        name, sep, value = item.partition("=")
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"bad {flag} {item!r}", hint=f"use {flag} {form}")
+        out[key.strip()] = value
+    return out
+
+
+def parse_thresholds(items: list[str]) -> dict[str, float]:
+    """``["recall@5=0.8", ...]`` -> ``{"recall@5": 0.8}`` (the CLI's ``--fail-under``)."""
+    from copilot.errors import InputError
+
+    hint = "use --fail-under METRIC=MIN, e.g. --fail-under recall@5=0.8"
+    out = {}
+    for name, value in parse_pairs(items, "--fail-under", "METRIC=MIN").items():
         try:
-            out[name.strip()] = float(value)
+            out[name] = float(value)
         except ValueError:
-            sep = ""
-        if not sep:
-            raise InputError(f"bad threshold {item!r}", hint="use METRIC=MIN, e.g. --fail-under recall@5=0.8")
+            raise InputError(f"bad --fail-under {name}={value}: {value!r} is not a number", hint=hint) from None
     return out
 
 
