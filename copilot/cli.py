@@ -285,10 +285,16 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     from copilot.integrations.http.auth import hash_token, new_token
 
-    token = new_token()
-    entry: dict[str, Any] = {"name": args.name, "sha256": hash_token(token), "brands": args.brand}
+    entry: dict[str, Any] = {"name": args.name, "brands": args.brand}
     if args.expires:
-        entry["expires"] = args.expires
+        from datetime import date
+
+        try:
+            entry["expires"] = date.fromisoformat(args.expires).isoformat()
+        except ValueError as exc:
+            raise InputError(f"--expires {args.expires!r} is not a date", hint="use YYYY-MM-DD") from exc
+    token = new_token()
+    entry = {"name": args.name, "sha256": hash_token(token), **entry}
     print(f"token (shown once; give it to the client): {token}\n")
     print("add to your config file:\n")
     print(yaml.safe_dump({"api": {"tokens": [entry]}}, sort_keys=False).rstrip())
@@ -394,18 +400,19 @@ def cmd_eval_import(args: argparse.Namespace) -> int:
     from copilot.evaluation.runner import parse_pairs
 
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     delimiter = args.delimiter.encode().decode("unicode_escape") if args.delimiter else None
-    actions: dict[str, None] = {}
-    n = 0
-    with out.open("w", encoding="utf-8") as fh:
-        for rec in import_records(args.format, Path(args.file), as_=args.as_, mapping=parse_pairs(args.map, "--map", "FIELD=COLUMN"),
-                                  where=parse_pairs(args.where, "--where", "COLUMN=VALUE"), delimiter=delimiter, header=not args.no_header,
-                                  limit=args.limit, skip=args.skip, part=args.part, test_share=args.test_share):
-            fh.write(rec.model_dump_json(exclude_defaults=True) + "\n")
-            actions.update(dict.fromkeys(getattr(rec, "actions", None) or getattr(rec, "expected_actions", None) or []))
-            n += 1
-    print(f"wrote {n} {args.as_} to {out}")
+    # Read everything first: a bad line stops the import before any output file is touched.
+    records = list(import_records(
+        args.format, Path(args.file), as_=args.as_, mapping=parse_pairs(args.map, "--map", "FIELD=COLUMN"),
+        where=parse_pairs(args.where, "--where", "COLUMN=VALUE"), delimiter=delimiter, header=not args.no_header,
+        limit=args.limit, skip=args.skip, part=args.part, test_share=args.test_share))
+    if not records:
+        raise InputError(f"nothing to import from {args.file}", hint="check the format, --map, --where and --part")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(r.model_dump_json(exclude_defaults=True) + "\n" for r in records), encoding="utf-8")
+    actions = dict.fromkeys(a for r in records
+                            for a in (getattr(r, "actions", None) or getattr(r, "expected_actions", None) or []))
+    print(f"wrote {len(records)} {args.as_} to {out}")
     if args.actions_config:
         config = {"builtin_actions": False, "actions": [
             {"id": a, "title": a.replace("_", " ").capitalize()} for a in sorted(actions)]}
@@ -651,6 +658,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         field = _loc(exc)
         print(f"error [invalid_config]: setting {field} (COPILOT_{field.upper()}): {exc.errors()[0]['msg']}",
               file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder given on the command line cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error [io_error]: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -28,11 +28,12 @@ Output = Literal["tickets", "cases", "articles"]
 csv.field_size_limit(sys.maxsize)
 
 
-def _rows(path: Path, *, delimiter: str | None, header: bool) -> Iterator[tuple[str, dict[str, Any]]]:
+def _rows(path: Path, *, delimiter: str | None, header: bool,
+          jsonl: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
     """(where, row) for CSV/TSV (by header name, or by column number without a header) or JSONL."""
     if not path.is_file():
         raise InputError(f"file not found: {path}")
-    if path.suffix in {".jsonl", ".json"} and delimiter is None:
+    if jsonl or (path.suffix in {".jsonl", ".json"} and delimiter is None):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 try:
@@ -115,7 +116,7 @@ Record = tuple[str, Ticket, Article | None, str | None]
 
 
 def _tweetsumm(path: Path) -> Iterator[Record]:
-    for loc, row in _rows(path, delimiter=None, header=True):
+    for loc, row in _rows(path, delimiter=None, header=True, jsonl=True):
         try:
             turns = [Message(author="customer" if t["speaker"] == "customer" else "agent", body=t["text"])
                      for t in row["turns"]]

@@ -189,3 +189,9 @@ def test_sidebar_package_builds_installable_zips(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "fd.zip") as z:
         assert "{{{appclient}}}" in z.read("app/index.html").decode()
         assert json.loads(z.read("config/iparams.json"))["api_token"]["secure"] is True
+
+
+def test_token_create_refuses_a_bad_expiry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "create", "--name", "x", "--brand", "acme", "--expires", "tomorrow"]) == 2
+    captured = capsys.readouterr()
+    assert "is not a date" in captured.err and "token" not in captured.out  # no token printed

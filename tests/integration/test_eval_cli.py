@@ -111,3 +111,26 @@ def test_the_report_renders_in_headless_chromium(smoke_run: Path) -> None:
         assert page.locator("details[open] pre").first.is_visible()
         page.screenshot(path=str(artifacts / "eval-report.png"), full_page=True)
         browser.close()
+
+
+def test_bad_import_input_is_a_clear_error_and_writes_nothing(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    not_json = tmp_path / "dialogs.txt"
+    not_json.write_text("hello\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["eval", "import", "tweetsumm", str(not_json), "--as", "cases", "--out", str(out)]) == 2
+    assert f"{not_json}:1: not valid JSON" in capsys.readouterr().err and not out.exists()
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["eval", "import", "csv", str(table), "--as", "cases", "--map", "text=a", "--where", "b=9",
+                 "--out", str(out)]) == 2
+    assert "nothing to import" in capsys.readouterr().err and not out.exists()
+    assert main(["eval", "import", "csv", str(table), "--as", "cases", "--map", "text", "--out", str(out)]) == 2
+    assert "use --map FIELD=COLUMN" in capsys.readouterr().err
+
+
+def test_unwritable_outputs_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    assert main(["sidebar", "package", "zendesk", "--out", str(blocker / "x.zip")]) == 2
+    assert "error [io_error]" in capsys.readouterr().err
