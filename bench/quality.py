@@ -33,9 +33,9 @@ from bench._common import read_afqmc, read_banking77, read_tweetsumm, read_vicov
 from copilot.brand import BrandProfile
 from copilot.config import ActionSpec, CopilotConfig
 from copilot.models import Article, Message, Ticket
-from copilot.retrieval.lexical import tokenize
 from copilot.service import Copilot
 from copilot.settings import Settings
+from copilot.text import tokenize
 
 
 def fresh(config: CopilotConfig | None = None) -> Copilot:

@@ -56,9 +56,9 @@ def texts_pool(data: Path) -> tuple[list[str], list[str]]:
 def run_size(data: Path, size: int, n_queries: int) -> None:
     from copilot.config import CopilotConfig
     from copilot.models import Chunk, Message, Ticket
-    from copilot.retrieval.lexical import tokenize
     from copilot.service import Copilot
     from copilot.settings import Settings
+    from copilot.text import tokenize
 
     rng = random.Random(7)
     corpus, queries = texts_pool(data)

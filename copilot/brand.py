@@ -6,7 +6,9 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice", "enforce_banned", "reply_word_limit", "reply_words"]
+from copilot.text import split_sentences, word_count
+
+__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice", "enforce_banned", "reply_word_limit"]
 
 
 class BrandProfile(BaseModel):
@@ -41,13 +43,6 @@ class VoiceIssue(BaseModel):
     detail: str
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
-
-
-def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
-
-
 def enforce_banned(body: str, profile: BrandProfile) -> str:
     """Replace banned phrases (or drop their sentences when the replacement is empty)."""
     for phrase, replacement in profile.banned_phrases.items():
@@ -59,29 +54,24 @@ def enforce_banned(body: str, profile: BrandProfile) -> str:
         else:
             kept = []
             for para in body.split("\n"):
-                kept.append(" ".join(s for s in _sentences(para) if not pattern.search(s)))
+                kept.append(" ".join(s for s in split_sentences(para) if not pattern.search(s)))
             body = "\n".join(kept)
     return body
 
 
 def _trim(body: str, max_words: int) -> str:
-    def size(t: str) -> int:
-        # CJK has no spaces: count characters / 2 as a word proxy.
-        cjk = len(re.findall(r"[\u4e00-\u9fff]", t))
-        return len(t.split()) + cjk // 2
-
-    if size(body) <= max_words:
+    if word_count(body) <= max_words:
         return body
     out: list[str] = []
     for para in body.split("\n"):
         kept: list[str] = []
-        for s in _sentences(para):
-            if size("\n".join([*out, " ".join([*kept, s])])) > max_words:
+        for s in split_sentences(para):
+            if word_count("\n".join([*out, " ".join([*kept, s])])) > max_words:
                 break
             kept.append(s)
         if kept:
             out.append(" ".join(kept))
-        if len(kept) < len(_sentences(para)):
+        if len(kept) < len(split_sentences(para)):
             break
     return "\n".join(out) if out else body
 
@@ -99,11 +89,6 @@ def apply_voice(body: str, profile: BrandProfile, *, lang: str, greeting: str, s
     if profile.use_sign_off and sign_off:
         parts.append(sign_off)
     return "\n\n".join(p for p in parts if p.strip())
-
-
-def reply_words(reply: str) -> int:
-    """Words in a whole reply; two Chinese characters count as one word."""
-    return len(reply.split()) + len(re.findall(r"[\u4e00-\u9fff]", reply)) // 2
 
 
 def reply_word_limit(profile: BrandProfile) -> int:
@@ -124,7 +109,7 @@ def check_voice(reply: str, profile: BrandProfile, *, lang: str, greeting: str =
         issues.append(VoiceIssue(code="missing_greeting", detail=greeting))
     if profile.use_sign_off and sign_off and sign_off.strip() not in reply:
         issues.append(VoiceIssue(code="missing_sign_off", detail=sign_off))
-    words = reply_words(reply)
+    words = word_count(reply)
     if words > reply_word_limit(profile):
         issues.append(VoiceIssue(code="too_long", detail=f"{words} words"))
     return issues

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from copilot.drafting.compose import split_sentences
 from copilot.pii import PLACEHOLDER_RE
 from copilot.retrieval.embeddings import Embedder
-from copilot.retrieval.lexical import tokenize
+from copilot.text import split_sentences, tokenize
 
 __all__ = ["Grounding", "GroundingChecker", "claim_sentences", "claim_terms", "is_claim"]
 

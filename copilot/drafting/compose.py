@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
-from copilot.retrieval.lexical import tokenize
+from copilot.text import join_sentences, split_sentences, tokenize
 
-__all__ = ["adapt_reply", "best_sentences", "join_sentences", "overlap", "split_sentences", "surface_tokens", "text_size"]
+__all__ = ["adapt_reply", "best_sentences"]
 
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？])")
 _LEAD_HANDLES = re.compile(r"^(?:\s*(?:@\w+|\[HANDLE(?:_\d+)?\]))+[\s,:]*")
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|chào|xin chào|kính gửi|您好|你好|亲爱的)"
@@ -38,12 +36,8 @@ _NAME = re.compile(r",?\s*\[NAME(?:_\d+)?\]")
 _HANDLE = re.compile(r"\s*\[HANDLE(?:_\d+)?\]")
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.split(text) if s and s.strip()]
 
 
-def join_sentences(sents: list[str], lang: str) -> str:
-    return ("" if lang in {"zh", "ja"} else " ").join(sents)
 
 
 def adapt_reply(text: str, lang: str) -> str:
@@ -66,11 +60,6 @@ def adapt_reply(text: str, lang: str) -> str:
     return text
 
 
-def overlap(a: set[str], b: set[str]) -> float:
-    """Dice overlap of token sets."""
-    if not a or not b:
-        return 0.0
-    return 2 * len(a & b) / (len(a) + len(b))
 
 
 def _is_heading(line: str) -> bool:
@@ -100,18 +89,3 @@ def best_sentences(passage: str, query: str, *, max_sentences: int = 2, max_char
         if len(chosen) >= max_sentences:
             break
     return [sents[i] for i in sorted(chosen)]
-
-
-def text_size(text: str) -> int:
-    """Words, counting two CJK characters as one word."""
-    return len(re.findall(r"[A-Za-z0-9À-ỹ]+", text)) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
-
-
-_SURFACE = re.compile(r"[\u4e00-\u9fff]|[^\W_]+")
-
-
-def surface_tokens(text: str) -> set[str]:
-    """Words (Han characters one by one) and word bigrams, stopwords kept: a cheap proxy for
-    ROUGE-style overlap between two replies."""
-    words = _SURFACE.findall(text.lower())
-    return set(words) | {f"{a} {b}" for a, b in pairwise(words)}

@@ -18,18 +18,11 @@ from dataclasses import dataclass
 
 from copilot.brand import BrandProfile, apply_voice
 from copilot.drafting.base import Draft, DraftRequest
-from copilot.drafting.compose import (
-    adapt_reply,
-    best_sentences,
-    join_sentences,
-    overlap,
-    surface_tokens,
-    text_size,
-)
+from copilot.drafting.compose import adapt_reply, best_sentences
 from copilot.models import Citation, Hit
 from copilot.prompts import Prompt, load_prompt
 from copilot.retrieval.embeddings import Embedder
-from copilot.retrieval.lexical import tokenize
+from copilot.text import join_sentences, overlap, surface_tokens, tokenize, word_count
 
 __all__ = ["EmbeddedDrafter"]
 
@@ -137,7 +130,7 @@ class EmbeddedDrafter:
                 continue
             original = h.chunk.replies[0]
             reply = adapt_reply(original, lang)
-            if text_size(reply) < max(4, MIN_KEPT_SHARE * text_size(original)):
+            if word_count(reply) < max(4, MIN_KEPT_SHARE * word_count(original)):
                 continue
             closeness = self.calibrated(h.dense) + LEXICAL_BONUS * (h.lexical or 0.0) / top_lex
             out.append(_Candidate(h, reply, closeness, surface_tokens(reply)))

@@ -29,7 +29,6 @@ from pydantic import BaseModel, Field, ValidationError
 
 from copilot.brand import apply_voice, enforce_banned
 from copilot.drafting.base import Draft, DraftRequest
-from copilot.drafting.compose import split_sentences
 from copilot.drafting.embedded import EmbeddedDrafter, _citation
 from copilot.grounding import GroundingChecker
 from copilot.guardrails import screen
@@ -37,6 +36,7 @@ from copilot.language import detect_language
 from copilot.models import Hit
 from copilot.pii import PLACEHOLDER_RE, restore
 from copilot.prompts import Prompt, load_prompt
+from copilot.text import split_sentences
 
 __all__ = ["LLMDraft", "LLMDrafter", "StructuredMethod", "method_unsupported"]
 

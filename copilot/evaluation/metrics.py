@@ -18,6 +18,7 @@ import numpy as np
 from copilot.evaluation.cases import EvalCase
 from copilot.language import detect_language
 from copilot.models import Suggestion
+from copilot.text import sequence_tokens, word_count
 
 __all__ = ["CaseRun", "Metric", "Score", "available", "case_quality", "make_metric", "rouge_l"]
 
@@ -99,24 +100,6 @@ def _lcs(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
-_HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
-
-
-def sequence_tokens(text: str) -> list[str]:
-    """Words in order, for sequence metrics: Chinese segmented by jieba (precise mode), other
-    scripts by word characters; lower-cased, stop words kept (as ROUGE does)."""
-    import unicodedata
-
-    import jieba
-
-    text = unicodedata.normalize("NFC", text.lower())
-    out: list[str] = []
-    pos = 0
-    for m in _HAN.finditer(text):
-        out += re.findall(r"[^\W_]+", text[pos:m.start()])
-        out += [w for w in jieba.lcut(m.group(0)) if w.strip()]
-        pos = m.end()
-    return out + re.findall(r"[^\W_]+", text[pos:])
 
 
 def rouge_l(candidate: str, reference: str) -> float:
@@ -253,11 +236,11 @@ class Length:
     name: str = "length"
 
     def score(self, run: CaseRun) -> Score:
-        from copilot.brand import reply_word_limit, reply_words
+        from copilot.brand import reply_word_limit
 
         s = run.suggestion
         limit = reply_word_limit(self.config.brand(s.brand or "default"))
-        words = reply_words(s.reply)
+        words = word_count(s.reply)
         return Score(float(words <= limit), f"{words} words (limit {limit})")
 
 

@@ -18,9 +18,9 @@ from pydantic import BaseModel, Field
 from copilot.models import Article, Chunk, Ticket
 from copilot.retrieval.chunking import article_chunks, ticket_chunks
 from copilot.retrieval.embeddings import Embedder
-from copilot.retrieval.lexical import tokenize
 from copilot.retrieval.sources import Loaded, load_kb, load_tickets
 from copilot.retrieval.store import ChromaStore
+from copilot.text import tokenize
 
 __all__ = ["IngestSummary", "Ingestor"]
 

@@ -21,8 +21,9 @@ import numpy as np
 
 from copilot.models import Chunk, Hit, SourceKind
 from copilot.retrieval.embeddings import Embedder
-from copilot.retrieval.lexical import BrandIndex, build_brand_index, tokenize
+from copilot.retrieval.lexical import BrandIndex, build_brand_index
 from copilot.retrieval.store import ChromaStore
+from copilot.text import tokenize
 
 __all__ = ["HybridSearcher", "rrf"]
 

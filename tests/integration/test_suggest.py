@@ -123,9 +123,9 @@ def test_citations_outside_the_retrieved_set_are_dropped_and_flagged(corpus: dic
 
 
 def test_a_generic_reply_never_beats_a_much_closer_one(indexed: Copilot, tmp_path: object) -> None:
-    from copilot.drafting.compose import surface_tokens
     from copilot.drafting.embedded import EmbeddedDrafter, _Candidate
     from copilot.models import Chunk, Hit
+    from copilot.text import surface_tokens
 
     def cand(text: str, closeness: float) -> _Candidate:
         hit = Hit(chunk=Chunk(id="t#0", source_id="ticket:t", kind="ticket", text="q", brand="acme"), score=0.0)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from copilot.retrieval.lexical import build_brand_index, tokenize
+from copilot.retrieval.lexical import build_brand_index
+from copilot.text import tokenize
 
 
 def test_english_folds_plurals_and_drops_stopwords() -> None:

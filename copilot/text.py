@@ -1,0 +1,147 @@
+"""Text utilities shared by retrieval, drafting, the checks and evaluation: one place for each rule.
+
+- ``split_sentences`` / ``join_sentences``: sentence boundaries in Latin scripts and CJK.
+- ``tokenize``: the lexical analyzer (content words; Chinese segmented, Vietnamese syllables and
+  bigrams with a copy without tone marks) used by BM25, overlap measures and grounding.
+- ``sequence_tokens``: every word in order, stop words kept, for sequence metrics (ROUGE-L).
+- ``word_count``: the length of a reply as people judge it (two CJK characters count as one word).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+__all__ = ["join_sentences", "overlap", "sequence_tokens", "split_sentences", "strip_marks", "surface_tokens",
+           "tokenize", "word_count"]
+
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？])")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENT.split(text) if s and s.strip()]
+
+
+def join_sentences(sents: list[str], lang: str) -> str:
+    return ("" if lang in {"zh", "ja"} else " ").join(sents)
+
+
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_COUNTED_WORD = re.compile(r"[A-Za-z0-9À-ỹ]+")
+
+
+def word_count(text: str) -> int:
+    """Words, counting two CJK characters as one word."""
+    return len(_COUNTED_WORD.findall(text)) + len(_CJK_CHAR.findall(text)) // 2
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """Dice overlap of token sets."""
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+_SURFACE = re.compile(r"[\u4e00-\u9fff]|[^\W_]+")
+
+
+def surface_tokens(text: str) -> set[str]:
+    """Words (Han characters one by one) and word bigrams, stopwords kept: a cheap proxy for
+    ROUGE-style overlap between two replies."""
+    words = _SURFACE.findall(text.lower())
+    return set(words) | {f"{a} {b}" for a, b in pairwise(words)}
+
+
+# --- the lexical analyzer ------------------------------------------------------------------------
+# Chinese has no spaces: jieba's search-mode segmentation (words and their sub-words) gives recall
+# on both short and compound terms. Vietnamese writes one syllable per space-separated token and
+# most words are two syllables: syllables plus syllable bigrams, and a copy without tone marks
+# because customers often type without them. Other languages: lower-cased words, light folding.
+
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_VI_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
+_STOP = frozenset(
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "do", "does", "did", "have", "has", "had", "can", "could", "would", "should", "will", "just", "so", "than", "then", "there", "here", "what", "which", "who", "whom", "how", "when", "where", "why", "not", "no", "yes", "please", "hi", "hello", "thanks", "thank", "am", "im", "i'm", "ve", "ll", "re", "s", "t", "là", "và", "của", "có", "cho", "được", "không", "này", "đó", "thì", "mà", "với", "các", "những", "một", "tôi", "bạn", "em", "anh", "chị", "ạ", "nhé"]
+) | frozenset("的了是在我你他她它们吗呢吧啊和与及或也都就还")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def strip_marks(word: str) -> str:
+    word = word.replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
+def _fold(word: str) -> str:
+    # Light English folding: enough to match refund/refunds/refunded.
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    text = unicodedata.normalize("NFC", text.lower())
+    tokens: list[str] = []
+    pos = 0
+    for m in _HAN_RUN.finditer(text):
+        tokens.extend(_latin_tokens(text[pos : m.start()]))
+        tokens.extend(w for w in _jieba().cut_for_search(m.group(0)) if w.strip() and w not in _STOP)
+        pos = m.end()
+    tokens.extend(_latin_tokens(text[pos:]))
+    return tokens
+
+
+def _latin_tokens(text: str) -> list[str]:
+    words = _WORD.findall(text)
+    if not words:
+        return []
+    out: list[str] = []
+    vi = sum(1 for w in words if _VI_MARKS.search(w)) >= max(1, len(words) // 4)
+    if vi:
+        plain = [strip_marks(w) for w in words]
+        out.extend(w for w in words if w not in _STOP)
+        out.extend(p for w, p in zip(words, plain, strict=True) if p != w and w not in _STOP)
+        out.extend(f"{a}_{b}" for a, b in pairwise(plain))
+        return out
+    for w in words:
+        if w in _STOP:
+            continue
+        out.append(_fold(w))
+    # Unaccented Vietnamese looks like any Latin text: bigrams let
+    # "hoan tien" match "hoàn tiền" (indexed with a stripped-bigram copy).
+    out.extend(f"{strip_marks(a)}_{strip_marks(b)}" for a, b in pairwise(words)
+               if a not in _STOP and b not in _STOP)
+    return out
+
+
+
+
+def sequence_tokens(text: str) -> list[str]:
+    """Words in order, for sequence metrics: Chinese segmented by jieba (precise mode), other
+    scripts by word characters; lower-cased, stop words kept (as ROUGE does)."""
+    text = unicodedata.normalize("NFC", text.lower())
+    out: list[str] = []
+    pos = 0
+    for m in _HAN_RUN.finditer(text):
+        out += _WORD.findall(text[pos : m.start()])
+        out += [w for w in _jieba().lcut(m.group(0)) if w.strip()]
+        pos = m.end()
+    return out + _WORD.findall(text[pos:])
