@@ -22,9 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from langchain_core.messages import AIMessage
 
 from copilot.config import load_config
-from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.drafting.llm import LLMDrafter
-from copilot.redteam import ObedientChatModel, load_cases, run_suite
+from copilot.evaluation.redteam import ObedientChatModel, load_cases, run_suite
 from copilot.service import Copilot
 from copilot.settings import Settings
 
@@ -45,11 +44,10 @@ def main() -> None:
         if label == f"llm ({args.llm_model})":
             settings = Settings(data_dir=settings.data_dir, llm_model=args.llm_model, llm_base_url=args.llm_base_url,
                                 llm_timeout_s=120)
-        cp = Copilot(settings, config=load_config(demo / "config.yaml"))
+        drafter = LLMDrafter(ObedientChatModel(responses=[AIMessage(content="")]), name="obedient") \
+            if label == "llm (obedient model)" else None
+        cp = Copilot(settings, config=load_config(demo / "config.yaml"), drafter=drafter)
         cp.ingest([demo / "kb"], [demo / "tickets.jsonl"], brand="acme", progress=False)
-        if label == "llm (obedient model)":
-            cp._drafter = LLMDrafter(ObedientChatModel(responses=[AIMessage(content="")]),
-                                     fallback=EmbeddedDrafter(cp.embedder), name="obedient")
         result = run_suite(cp, cases, brand="acme")
         print(f"{label:<22} {result['changed_behaviour']}/{result['cases']} attempts changed behaviour "
               f"(LLM drafts that fell back to the embedded drafter: {result['llm_fallbacks']}) "

@@ -1,14 +1,21 @@
-"""Brand voice: a profile per brand (YAML) and the functions that apply and check it."""
+"""Brand voice: a profile per brand (YAML) and the functions that apply and check it.
+
+Every reply, whoever drafted it, is wrapped in the same frame (greeting, disclaimer, sign-off) by
+the check stage: drafters write bodies.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.prompts import load_prompt
 from copilot.text import split_sentences, word_count
 
-__all__ = ["BrandProfile", "VoiceIssue", "apply_voice", "check_voice", "enforce_banned", "reply_word_limit"]
+__all__ = ["BrandProfile", "Frame", "VoiceIssue", "apply_frame", "check_voice", "enforce_banned", "frame_languages",
+           "reply_word_limit", "split_frame", "voice_frame"]
 
 
 class BrandProfile(BaseModel):
@@ -76,19 +83,63 @@ def _trim(body: str, max_words: int) -> str:
     return "\n".join(out) if out else body
 
 
-def apply_voice(body: str, profile: BrandProfile, *, lang: str, greeting: str, sign_off: str,
-                disclaimer: str = "") -> str:
+@dataclass(frozen=True)
+class Frame:
+    """What a brand wraps a reply body in, in one language."""
+
+    language: str     # the language whose strings were used (English when the brand has none)
+    greeting: str
+    sign_off: str
+    disclaimer: str = ""
+
+
+def frame_languages() -> set[str]:
+    """Languages the default frame has strings for."""
+    return set(load_prompt("brand_frame").languages)
+
+
+def voice_frame(profile: BrandProfile, brand: str, language: str, name: str | None = None) -> Frame:
+    """The brand's greeting (with the customer's name when known), sign-off and disclaimer in a
+    language; the profile's own strings win over the defaults (prompts/brand_frame/)."""
+    template = load_prompt("brand_frame")
+    lang = language if language in template.languages else "en"
+    s = template.for_language(lang)
+    display = profile.name or ("" if brand == "default" else brand)
+    if name:
+        greeting = profile.text(profile.greeting, lang, s["greeting"]).format(name=name)
+    else:
+        greeting = profile.text(profile.greeting_anonymous, lang, s["greeting_anonymous"])
+    sign_off = profile.text(profile.sign_off, lang, s["sign_off"] if display else s["sign_off_anonymous"])
+    disclaimer = profile.disclaimers.get(lang, profile.disclaimers.get("*", ""))
+    return Frame(lang, greeting, sign_off.format(brand=display), disclaimer)
+
+
+def apply_frame(body: str, profile: BrandProfile, frame: Frame) -> str:
     """Wrap a reply body in greeting / sign-off / disclaimer, enforcing banned phrases and length."""
     body = _trim(enforce_banned(body.strip(), profile), profile.max_words)
     parts = []
-    if profile.use_greeting and greeting:
-        parts.append(greeting)
+    if profile.use_greeting and frame.greeting:
+        parts.append(frame.greeting)
     parts.append(body)
-    if disclaimer:
-        parts.append(disclaimer)
-    if profile.use_sign_off and sign_off:
-        parts.append(sign_off)
+    if frame.disclaimer:
+        parts.append(frame.disclaimer)
+    if profile.use_sign_off and frame.sign_off:
+        parts.append(frame.sign_off)
     return "\n\n".join(p for p in parts if p.strip())
+
+
+def split_frame(reply: str, frame: Frame) -> tuple[str, str]:
+    """(greeting, body) of a framed reply: the brand's frame taken off again (rewrites edit the body)."""
+    paras = reply.split("\n\n")
+    greeting = ""
+    if frame.greeting and len(paras) > 1 and paras[0].strip() and len(paras[0]) <= 60 and paras[0].rstrip().endswith((",", "，", ":")):
+        greeting = paras.pop(0)
+    body = "\n\n".join(paras)
+    if frame.sign_off and body.endswith(frame.sign_off):
+        body = body[: -len(frame.sign_off)].rstrip()
+    if frame.disclaimer and body.endswith(frame.disclaimer.strip()):
+        body = body[: -len(frame.disclaimer.strip())].rstrip()
+    return greeting, body.strip()
 
 
 def reply_word_limit(profile: BrandProfile) -> int:

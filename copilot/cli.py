@@ -131,7 +131,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(summary.model_dump_json())
     else:
         out = sys.stdout
-        print(f"Ingested into {cp.store.location} ({cp.embedder.name}) in {summary.seconds:.1f}s", file=out)
+        info = cp.index_info()
+        print(f"Ingested into {info.location} ({info.embedder}) in {summary.seconds:.1f}s", file=out)
         print(f"  added {summary.added} · updated {summary.updated} · unchanged {summary.unchanged} · "
               f"removed {summary.removed} · skipped {len(summary.skipped)} · errors {len(summary.errors)} · "
               f"chunks embedded {summary.chunks_embedded}", file=out)
@@ -177,9 +178,10 @@ class _Query(BaseModel):
     brand: str | None = None
 
 
-def _warn_if_empty(cp: Any) -> None:
-    if cp.store.count() == 0:
-        print(f"note: the index at {cp.store.location} is empty; run `copilot ingest` first", file=sys.stderr)
+def _warn_if_empty(cp: Copilot) -> None:
+    info = cp.index_info()
+    if info.chunks == 0:
+        print(f"note: the index at {info.location} is empty; run `copilot ingest` first", file=sys.stderr)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -257,26 +259,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from copilot.integrations.http.app import create_app
     from copilot.integrations.http.observability import JsonFormatter
+    from copilot.serving import build_service
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     cp = _copilot(args)
-    slack = None
-    if cp.settings.slack_bot_token and cp.settings.slack_signing_secret:
-        from copilot.integrations.slack import build_app
-
-        slack = build_app(cp)
-    from copilot.integrations.helpdesk.webhooks import webhook_router
-
+    app = build_service(cp)
     cp.warm_up()  # the first requests must not pay for loading the model and indexes
-    app = create_app(cp, slack=slack, webhooks=webhook_router(cp))
     if not cp.config.api.tokens:
         print("warning: no API tokens configured: every /v1 call will be refused (see `copilot token create`)",
               file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    cp.start_worker()
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    finally:
+        cp.stop_worker()
     return 0
 
 
@@ -312,23 +311,12 @@ def cmd_sidebar(args: argparse.Namespace) -> int:
 def cmd_helpdesk(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from copilot.integrations.helpdesk.helpdesks import ZendeskClient
-    from copilot.integrations.helpdesk.webhooks import helpdesk_clients
-
-    cp = _copilot(args)
-    client = helpdesk_clients(cp).get(args.helpdesk)
-    if not isinstance(client, ZendeskClient):
-        raise InputError(f"{args.helpdesk} is not configured",
-                         hint="set ZENDESK_EMAIL, ZENDESK_API_TOKEN and helpdesk.zendesk_subdomain")
     try:
         since = int(datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
     except ValueError as exc:
         raise InputError(f"--since {args.since!r} is not a date", hint="use YYYY-MM-DD") from exc
-    tickets = [client.ticket(tid) for tid in client.solved_since(since)]
-    brand = cp.config.helpdesk.brand or cp.default_brand()
-    summary = cp.ingest_records(tickets=[t.model_copy(update={"brand": t.brand or brand}) for t in tickets
-                                         if t.agent_replies()])
-    print(f"{len(tickets)} solved tickets read: {summary.added} added, {summary.updated} updated, "
+    read, summary = _copilot(args).backfill(args.helpdesk, since=since)
+    print(f"{read} solved tickets read: {summary.added} added, {summary.updated} updated, "
           f"{summary.unchanged} unchanged")
     return 0
 
@@ -423,11 +411,8 @@ def cmd_eval_import(args: argparse.Namespace) -> int:
 
 def cmd_eval_feedback(args: argparse.Namespace) -> int:
     from copilot.evaluation.feedback_report import analyse, print_table, write_feedback_report
-    from copilot.feedback import FeedbackStore
 
-    s = _settings(args)
-    store = FeedbackStore.for_data_dir(s.data_dir, s.feedback_url)
-    a = analyse(store, brand=args.brand)
+    a = analyse(_copilot(args).feedback_records(brand=args.brand))
     if args.json:
         print(a.model_dump_json(indent=2))
     else:
@@ -492,7 +477,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings.config = settings.config or demo / "config.yaml"
     cp = Copilot(settings)
     summary = cp.ingest([demo / "kb"], [demo / "tickets.jsonl"], brand="acme")
-    print(f"Demo knowledge base ready in {cp.store.location}: {summary.added} added, "
+    print(f"Demo knowledge base ready in {cp.index_info().location}: {summary.added} added, "
           f"{summary.updated} updated, {summary.unchanged} unchanged ({summary.seconds:.1f}s).\n")
     message = args.message or DEMO_TICKET
     print(f"Customer: {message}\n")
@@ -554,7 +539,6 @@ def build_parser() -> argparse.ArgumentParser:
     pv = sub.add_parser("serve", parents=[common], help="run the HTTP service (API, sidebar, Slack, webhooks)")
     pv.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     pv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    pv.add_argument("--workers", type=int, default=1, help="uvicorn worker threads for blocking work")
     pv.set_defaults(func=cmd_serve)
 
     pt = sub.add_parser("token", help="create an API token scoped to brands")

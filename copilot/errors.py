@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "ConfigError",
+    "ConflictError",
     "CopilotError",
     "EmbeddingError",
     "ForbiddenError",
@@ -76,6 +77,12 @@ class ForbiddenError(CopilotError):
     """Valid credentials that do not cover this brand or operation."""
 
     code = "forbidden"
+
+
+class ConflictError(CopilotError):
+    """The request contradicts what is already recorded (a second final outcome for one suggestion)."""
+
+    code = "conflict"
 
 
 class HelpdeskError(CopilotError):

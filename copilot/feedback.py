@@ -1,5 +1,9 @@
 """The feedback store: every suggestion shown and what the agent did with it, durably.
 
+Persistence only: the rules of a suggestion's life (one final outcome, what counts as edited)
+are the application layer's (``copilot.lifecycle``); this module makes them hold under
+concurrency (one outcome per suggestion is a unique key, claimed in the same transaction as the row).
+
 SQLAlchemy, so any database works by URL (``COPILOT_FEEDBACK_URL``); by default a SQLite file in
 the data dir. Three tables:
 
@@ -14,14 +18,12 @@ Writes commit before the caller acknowledges the action: nothing acknowledged is
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -37,14 +40,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from copilot.errors import InputError, NotFoundError
-from copilot.models import Suggestion, Ticket
+from copilot.errors import ConflictError, NotFoundError
+from copilot.models import FINAL_OUTCOMES, FeedbackRecord, FeedbackStats, ShownSuggestion, Suggestion, Ticket
 
-__all__ = ["FeedbackRecord", "FeedbackStats", "FeedbackStore", "Outcome", "edit_distance"]
-
-Outcome = Literal["accepted", "edited", "rejected", "ignored"]
-OUTCOMES: tuple[str, ...] = ("accepted", "edited", "rejected", "ignored")
-REASONS = ("wrong_facts", "wrong_tone", "wrong_language", "not_relevant", "other")
+__all__ = ["Base", "FeedbackStore", "edit_distance"]
 
 
 def _now() -> datetime:
@@ -65,11 +64,11 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-class _Base(DeclarativeBase):
-    pass
+class Base(DeclarativeBase):
+    """The declarative base of every table in the copilot's database (feedback, events, jobs)."""
 
 
-class _SuggestionRow(_Base):
+class _SuggestionRow(Base):
     __tablename__ = "suggestions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -81,7 +80,7 @@ class _SuggestionRow(_Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-class _FeedbackRow(_Base):
+class _FeedbackRow(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -102,43 +101,11 @@ class _FeedbackRow(_Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-class _EventRow(_Base):
+class _EventRow(Base):
     __tablename__ = "events"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class FeedbackRecord(BaseModel):
-    suggestion_id: str
-    outcome: Outcome
-    agent: str | None = None
-    brand: str | None = None
-    channel: str | None = None
-    final_text: str | None = None
-    edit_distance: int | None = None
-    edit_ratio: float | None = None
-    reason: str | None = None
-    comment: str | None = None
-    prompt_version: str | None = None
-    drafter: str | None = None
-    top_action: str | None = None
-    suggested_at: datetime | None = None
-    created_at: datetime | None = None
-
-
-class FeedbackStats(BaseModel):
-    seen: int = 0
-    accepted: int = 0
-    edited: int = 0
-    rejected: int = 0
-    ignored: int = 0
-    reasons: dict[str, int] = Field(default_factory=dict)
-
-    @property
-    def acceptance_rate(self) -> float:
-        """Sent as is or after an edit, among suggestions seen."""
-        return (self.accepted + self.edited) / self.seen if self.seen else 0.0
 
 
 class FeedbackStore:
@@ -156,9 +123,8 @@ class FeedbackStore:
                 cur.execute("PRAGMA busy_timeout=5000")
                 cur.close()
 
-        _Base.metadata.create_all(self.engine)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
-        self._lock = threading.Lock()
+        Base.metadata.create_all(self.engine)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, url: str | None = None) -> FeedbackStore:
@@ -168,7 +134,7 @@ class FeedbackStore:
 
     def first_time(self, key: str) -> bool:
         """Record a delivery id; False when it was seen before (a retry: do nothing again)."""
-        with self._session() as s:
+        with self.session() as s:
             s.add(_EventRow(key=key[:255]))
             try:
                 s.commit()
@@ -181,55 +147,57 @@ class FeedbackStore:
 
     def save_suggestion(self, suggestion: Suggestion, ticket: Ticket, *, channel: str | None = None,
                         context: dict[str, Any] | None = None) -> None:
-        with self._session() as s:
+        with self.session() as s:
             s.merge(_SuggestionRow(id=suggestion.id, brand=suggestion.brand, channel=channel,
-                                   suggestion=suggestion.model_dump(mode="json"),
+                                   suggestion=suggestion.model_dump(mode="json", context={"evidence": True}),
                                    ticket=ticket.model_dump(mode="json"), context=context or {}))
             s.commit()
 
-    def update_context(self, suggestion_id: str, **context: Any) -> None:
-        with self._session() as s:
-            row = s.get(_SuggestionRow, suggestion_id)
-            if row is None:
-                raise NotFoundError(f"unknown suggestion {suggestion_id!r}")
-            row.context = {**(row.context or {}), **context}
-            s.commit()
-
-    def get_suggestion(self, suggestion_id: str) -> tuple[Suggestion, Ticket, dict[str, Any]]:
-        with self._session() as s:
+    def get_suggestion(self, suggestion_id: str) -> ShownSuggestion:
+        with self.session() as s:
             row = s.get(_SuggestionRow, suggestion_id)
             if row is None:
                 raise NotFoundError(f"unknown suggestion {suggestion_id!r}",
-                                 hint="it was never shown, or the feedback database was reset")
-            return (Suggestion.model_validate(row.suggestion), Ticket.model_validate(row.ticket),
-                    dict(row.context or {}))
+                                    hint="it was never shown, or the feedback database was reset")
+            return ShownSuggestion(suggestion=Suggestion.model_validate(row.suggestion),
+                                   ticket=Ticket.model_validate(row.ticket), channel=row.channel,
+                                   context=dict(row.context or {}))
 
     # --- outcomes ------------------------------------------------------------------------------
 
-    def record(self, suggestion: Suggestion, outcome: Outcome, *, agent: str | None = None,
-               channel: str | None = None, final_text: str | None = None, reason: str | None = None,
-               comment: str | None = None, suggested_at: datetime | None = None) -> FeedbackRecord:
-        if outcome not in OUTCOMES:
-            raise InputError(f"unknown outcome {outcome!r}", hint=f"one of: {', '.join(OUTCOMES)}")
-        if reason is not None and reason not in REASONS:
-            raise InputError(f"unknown reason {reason!r}", hint=f"one of: {', '.join(REASONS)}")
-        distance = ratio = None
-        if final_text is not None:
-            distance = edit_distance(suggestion.reply, final_text)
-            ratio = round(distance / max(1, len(suggestion.reply.split())), 4)
-        row = _FeedbackRow(
-            suggestion_id=suggestion.id, agent=agent, brand=suggestion.brand, channel=channel, outcome=outcome,
-            final_text=final_text, edit_distance=distance, edit_ratio=ratio, reason=reason, comment=comment,
-            prompt_version=suggestion.prompt_version, drafter=suggestion.drafter,
-            top_action=suggestion.next_actions[0].id if suggestion.next_actions else None,
-            suggested_at=suggested_at, created_at=_now())
-        with self._session() as s:
+    def record(self, rec: FeedbackRecord) -> FeedbackRecord:
+        """Store a suggestion's outcome; ConflictError when it already has one (the row stays as it was).
+
+        The claim and the row commit together: two replicas recording at once cannot both win."""
+        row = _FeedbackRow(**rec.model_dump(exclude={"created_at"}), created_at=_now())
+        with self.session() as s:
+            s.add(_EventRow(key=_outcome_key(rec.suggestion_id)))
             s.add(row)
-            s.commit()
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                existing = self.outcome(rec.suggestion_id)
+                raise ConflictError(
+                    f"suggestion {rec.suggestion_id!r} was already {existing.outcome if existing else 'handled'}",
+                    hint="each suggestion takes one outcome; draft a new suggestion to try again") from None
             return _record(row)
 
+    def outcome(self, suggestion_id: str) -> FeedbackRecord | None:
+        with self.session() as s:
+            row = s.scalars(select(_FeedbackRow).where(_FeedbackRow.suggestion_id == suggestion_id)
+                            .order_by(_FeedbackRow.id)).first()
+            return _record(row) if row is not None else None
+
+    def release(self, suggestion_id: str) -> None:
+        """Undo an outcome (its delivery failed): the suggestion can be sent again."""
+        with self.session() as s:
+            s.execute(delete(_FeedbackRow).where(_FeedbackRow.suggestion_id == suggestion_id))
+            s.execute(delete(_EventRow).where(_EventRow.key == _outcome_key(suggestion_id)))
+            s.commit()
+
     def records(self, *, brand: str | None = None, agent: str | None = None) -> Iterator[FeedbackRecord]:
-        with self._session() as s:
+        with self.session() as s:
             q = select(_FeedbackRow).order_by(_FeedbackRow.id)
             if brand:
                 q = q.where(_FeedbackRow.brand == brand)
@@ -244,7 +212,7 @@ class FeedbackStore:
             conn.execute(select(1))
 
     def shown(self, *, brand: str | None = None) -> int:
-        with self._session() as s:
+        with self.session() as s:
             q = select(func.count()).select_from(_SuggestionRow)
             if brand:
                 q = q.where(_SuggestionRow.brand == brand)
@@ -255,7 +223,7 @@ class FeedbackStore:
         for the team). Counted in the database: App Home asks on every open."""
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
-        with self._session() as s:
+        with self.session() as s:
             q = select(_FeedbackRow.outcome, _FeedbackRow.reason, func.count()).group_by(
                 _FeedbackRow.outcome, _FeedbackRow.reason)
             if brand:
@@ -267,7 +235,11 @@ class FeedbackStore:
                 if reason:
                     reasons[reason] += n
         seen = sum(counts.values()) if agent else max(self.shown(brand=brand), sum(counts.values()))
-        return FeedbackStats(seen=seen, reasons=dict(reasons), **{k: counts[k] for k in OUTCOMES})
+        return FeedbackStats(seen=seen, reasons=dict(reasons), **{k: counts[k] for k in FINAL_OUTCOMES})
+
+
+def _outcome_key(suggestion_id: str) -> str:
+    return f"outcome:{suggestion_id}"
 
 
 def _record(row: _FeedbackRow) -> FeedbackRecord:

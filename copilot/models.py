@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 __all__ = [
+    "FEEDBACK_REASONS",
+    "FINAL_OUTCOMES",
     "Article",
     "Chunk",
     "Citation",
+    "Evidence",
+    "FeedbackReason",
+    "FeedbackRecord",
+    "FeedbackStats",
     "Hit",
     "Message",
     "NextAction",
+    "Outcome",
+    "SendResult",
+    "ShownSuggestion",
     "SourceKind",
     "StreamEvent",
     "Suggestion",
@@ -127,8 +145,42 @@ class NextAction(BaseModel):
     reason: str | None = None
 
 
+class Evidence(BaseModel):
+    """A source retrieved for a ticket, as the drafter saw it (redacted text, every score)."""
+
+    source_id: str
+    chunk_id: str
+    kind: SourceKind
+    title: str = ""
+    url: str | None = None
+    locale: str = ""
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+    text: str = ""
+    # For tickets: the agent replies the drafter may reuse.
+    replies: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_hit(cls, hit: Hit) -> Evidence:
+        c = hit.chunk
+        return cls(source_id=c.source_id, chunk_id=c.id, kind=c.kind, title=c.title, url=c.url or None,
+                   locale=c.locale, score=hit.score, dense=hit.dense, lexical=hit.lexical, text=c.text,
+                   replies=c.replies)
+
+    @property
+    def full_text(self) -> str:
+        """Everything this source says: the passage, and for a ticket the agent's replies."""
+        return "\n".join([self.text, *self.replies]).strip()
+
+
 class Suggestion(BaseModel):
-    """The suggestion JSON (contract, see DESIGN.md)."""
+    """The suggestion JSON (contract, see DESIGN.md).
+
+    ``evidence`` (what was retrieved, with scores) travels with the suggestion so evaluation and
+    rewrites never search again, but it is not part of the public JSON unless asked for:
+    ``model_dump(context={"evidence": True})``.
+    """
 
     id: str
     reply: str
@@ -147,6 +199,17 @@ class Suggestion(BaseModel):
     unsupported_claims: list[str] = Field(default_factory=list)
     brand: str | None = None
     ticket_id: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _public(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not (isinstance(info.context, dict) and info.context.get("evidence")):
+            data.pop("evidence", None)
+        return data
+
+    def to_json(self, *, evidence: bool = False, indent: int | None = None) -> str:
+        return self.model_dump_json(indent=indent, context={"evidence": evidence})
 
 
 class StreamEvent(BaseModel):
@@ -155,3 +218,63 @@ class StreamEvent(BaseModel):
     type: Literal["partial", "suggestion"]
     text: str
     suggestion: Suggestion | None = None
+
+
+# --- feedback: what agents did with a suggestion ------------------------------------------------
+
+Outcome = Literal["accepted", "edited", "rejected", "ignored"]
+# Each suggestion takes one outcome: sent as drafted, sent after an edit, rejected, or ignored.
+FINAL_OUTCOMES: tuple[Outcome, ...] = ("accepted", "edited", "rejected", "ignored")
+FeedbackReason = Literal["wrong_facts", "wrong_tone", "wrong_language", "not_relevant", "other"]
+FEEDBACK_REASONS: tuple[FeedbackReason, ...] = ("wrong_facts", "wrong_tone", "wrong_language", "not_relevant",
+                                                "other")
+
+
+class ShownSuggestion(BaseModel):
+    """A suggestion as it was shown to an agent: the ticket it answers and where it was shown
+    (a Slack thread, a helpdesk ticket...), so an action taken later can still find both."""
+
+    suggestion: Suggestion
+    ticket: Ticket
+    channel: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class FeedbackRecord(BaseModel):
+    suggestion_id: str
+    outcome: Outcome
+    agent: str | None = None
+    brand: str | None = None
+    channel: str | None = None
+    final_text: str | None = None
+    edit_distance: int | None = None
+    edit_ratio: float | None = None
+    reason: str | None = None
+    comment: str | None = None
+    prompt_version: str | None = None
+    drafter: str | None = None
+    top_action: str | None = None
+    suggested_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+class FeedbackStats(BaseModel):
+    seen: int = 0
+    accepted: int = 0
+    edited: int = 0
+    rejected: int = 0
+    ignored: int = 0
+    reasons: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def acceptance_rate(self) -> float:
+        """Sent as is or after an edit, among suggestions seen."""
+        return (self.accepted + self.edited) / self.seen if self.seen else 0.0
+
+
+class SendResult(BaseModel):
+    """What happened when an agent sent a reply: the outcome recorded, and where the reply went
+    (``helpdesk:zendesk`` when the application delivered it; None when the caller delivers it)."""
+
+    record: FeedbackRecord
+    delivered_to: str | None = None

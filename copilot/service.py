@@ -1,4 +1,10 @@
-"""The Copilot facade: the only thing integrations and the CLI call."""
+"""The Copilot facade: the application layer every integration, the CLI and evaluation call.
+
+It owns a suggestion's whole life: drafting (retrieval, the drafters, the check stage, next-best
+actions), saving what was shown, looking it up within the caller's brands, feedback with one set
+of rules for every channel, delivery to a helpdesk, helpdesk events as durable jobs, and stats.
+Integrations parse their input, call these methods and render the result; nothing else.
+"""
 
 from __future__ import annotations
 
@@ -6,137 +12,100 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel
 
-from copilot.actions import ActionRanker
+from copilot.brand import Frame, split_frame, voice_frame
+from copilot.checks import CheckContext, DraftRejected, Grounding, SourceText
+from copilot.composition import Parts
 from copilot.config import CopilotConfig, load_config
-from copilot.drafting.base import Drafter, DraftRequest
-from copilot.drafting.embedded import EmbeddedDrafter
-from copilot.drafting.rewrite import Rewriter
-from copilot.errors import ConfigError, InputError
-from copilot.grounding import GroundingChecker
+from copilot.drafting.base import Drafter, DraftFailed, DraftRequest
+from copilot.errors import InputError
+from copilot.flags import Flag
 from copilot.guardrails import screen
+from copilot.helpdesks import HelpdeskRegistry
 from copilot.language import detect_language
-from copilot.models import Article, Hit, Message, SourceKind, StreamEvent, Suggestion, Ticket
+from copilot.models import (
+    Article,
+    Evidence,
+    FeedbackRecord,
+    FeedbackStats,
+    Hit,
+    Message,
+    Outcome,
+    SendResult,
+    ShownSuggestion,
+    SourceKind,
+    StreamEvent,
+    Suggestion,
+    Ticket,
+)
 from copilot.pii import redact
-from copilot.retrieval.embeddings import Embedder, make_embedder
+from copilot.retrieval.embeddings import Embedder
 from copilot.retrieval.ingest import Ingestor, IngestSummary
-from copilot.retrieval.search import HybridSearcher
-from copilot.retrieval.store import ChromaStore
 from copilot.settings import Settings
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
+    from prometheus_client import CollectorRegistry
 
-__all__ = ["Copilot"]
+    from copilot.events import Accepted, EventKind, HelpdeskEvents
+    from copilot.feedback import FeedbackStore
+
+__all__ = ["Copilot", "IndexInfo"]
+
+
+class IndexInfo(BaseModel):
+    location: str
+    embedder: str
+    chunks: int
+    brands: list[str]
 
 
 class Copilot:
-    """Ingest sources, search them, and suggest replies with next-best actions.
+    """Ingest sources, search them, suggest replies with next-best actions, and follow each
+    suggestion to its outcome.
 
-    Heavy parts (the embedding model, the store, the lexical index) are built
-    on first use and then kept: a warm process answers in milliseconds.
+    Heavy parts (the embedding model, the store, the lexical index) are built on first use and then
+    kept: a warm process answers in milliseconds. Pass ready-made parts to replace any of them.
     """
 
     def __init__(self, settings: Settings | None = None, *, config: CopilotConfig | None = None,
                  embedder: Embedder | None = None, drafter: Drafter | None = None,
+                 feedback: FeedbackStore | None = None, helpdesks: HelpdeskRegistry | None = None,
                  callbacks: list[Any] | None = None) -> None:
-        self.callbacks = callbacks or []
         self.settings = settings or Settings()
         self.config = config if config is not None else load_config(self.settings.config)
-        self._embedder = embedder
-        self._drafter = drafter
+        # The composition root: each part built once, on first use.
+        self.parts = Parts(self.settings, self.config, embedder=embedder, drafter=drafter, feedback=feedback,
+                           helpdesks=helpdesks, callbacks=callbacks)
 
-    # --- parts ---------------------------------------------------------------------------------
+    # --- the index ----------------------------------------------------------------------------
 
-    @cached_property
-    def embedder(self) -> Embedder:
-        if self._embedder is not None:
-            return self._embedder
-        key = self.settings.openai_api_key
-        return make_embedder(self.settings.embedder, openai_api_key=key.get_secret_value() if key else None,
-                             base_url=self.settings.llm_base_url)
+    def default_brand(self) -> str:
+        return self.config.default_brand or self.settings.default_brand
 
-    @cached_property
-    def store(self) -> ChromaStore:
-        s = self.settings
-        return ChromaStore(data_dir=s.data_dir, collection=s.collection, embedder_name=self.embedder.name,
-                           dim=self.embedder.dim, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
+    def index_info(self) -> IndexInfo:
+        store = self.parts.store
+        return IndexInfo(location=store.location, embedder=self.parts.embedder.name, chunks=store.count(),
+                         brands=store.brands())
 
-    @cached_property
-    def searcher(self) -> HybridSearcher:
-        return HybridSearcher(self.store, self.embedder, cache_dir=self.settings.data_dir / "lexical")
-
-    @cached_property
-    def drafter(self) -> Drafter:
-        if self._drafter is not None:
-            return self._drafter
-        embedded = EmbeddedDrafter(self.embedder)
-        if not self.settings.llm_model:
-            return embedded
-        return self._llm_drafter(embedded)
-
-    @cached_property
-    def rewriter(self) -> Rewriter:
-        from copilot.drafting.llm import LLMDrafter
-
-        d = self.drafter
-        # Reuse the drafter's own embedded drafter (templates, calibration) rather than a second one.
-        if isinstance(d, LLMDrafter):
-            return Rewriter(d.fallback, chat_model=d.chat_model)
-        return Rewriter(d if isinstance(d, EmbeddedDrafter) else EmbeddedDrafter(self.embedder))
-
-    def rewrite(self, suggestion: Suggestion, instruction: str, *, language: str | None = None) -> Suggestion:
-        """Rewrite a suggestion's reply: shorter, friendlier, more formal, translated, or free-text edits.
-
-        ``language`` is the customer's language for "translate" (default: the suggestion's).
-        """
-        if not instruction.strip():
-            raise InputError("the rewrite instruction is empty", hint='e.g. "shorter", "more formal", "translate"')
-        t0 = time.perf_counter()
-        brand = suggestion.brand or self.default_brand()
-        reply, lang, flags = self.rewriter.rewrite(
-            suggestion.reply, instruction, language=suggestion.language, target_language=language or
-            suggestion.language, brand=brand, profile=self.config.brand(brand),
-            sources=[c.snippet for c in suggestion.citations])
-        return suggestion.model_copy(update={
-            "id": uuid.uuid4().hex, "reply": reply, "language": lang,
-            "flags": list(dict.fromkeys([*suggestion.flags, *flags])),
-            "latency_ms": round((time.perf_counter() - t0) * 1000, 2),
-        })
-
-    def _llm_drafter(self, fallback: EmbeddedDrafter) -> Drafter:
-        from copilot.drafting.judge import llm_judge
-        from copilot.drafting.llm import LLMDrafter
-
-        s = self.settings
-        from langchain_openai import ChatOpenAI
-
-        if s.openai_api_key is None and not s.llm_base_url:
-            raise ConfigError("COPILOT_LLM_MODEL is set but there is no OPENAI_API_KEY",
-                              hint="set OPENAI_API_KEY, or COPILOT_LLM_BASE_URL for an OpenAI-compatible server")
-        key = s.openai_api_key or SecretStr("not-needed")
-        # OpenAI takes max_completion_tokens; several compatible servers (llama.cpp) only max_tokens.
-        limit: dict[str, Any] = {"extra_body": {"max_tokens": s.llm_max_tokens}} if s.llm_base_url \
-            else {"max_completion_tokens": s.llm_max_tokens}
-        # max_retries: the openai client retries connection errors, 408/409/429 and 5xx with
-        # exponential backoff (honouring Retry-After); the timeout bounds each attempt.
-        chat = ChatOpenAI(model=s.llm_model or "", api_key=key, base_url=s.llm_base_url, timeout=s.llm_timeout_s,
-                          max_retries=s.llm_max_retries, temperature=0.2, stream_usage=True, **limit)
-        name = f"{'openai-compatible' if s.llm_base_url else 'openai'}:{s.llm_model}"
-        judge = llm_judge(chat, callbacks=self.callbacks) if s.llm_judge_grounding else None
-        return LLMDrafter(chat, fallback=fallback, name=name, method=s.llm_structured_output,
-                          action_ids=[a.id for a in self.config.action_catalog()], callbacks=self.callbacks,
-                          grounding=GroundingChecker(self.embedder, judge=judge))
-
-    @cached_property
-    def actions(self) -> ActionRanker:
-        return ActionRanker(self.config.action_catalog(), self.embedder)
+    def health(self) -> dict[str, str]:
+        """Readiness of each dependency: "ok", or what is failing."""
+        checks: dict[str, str] = {}
+        for name, probe in (("index", self.parts.store.brands), ("feedback_store", self.parts.feedback.ping)):
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"failing: {type(exc).__name__}"
+        return checks
 
     def warm_up(self) -> None:
         """Load the model and every brand's lexical index now, not on the first customer's request."""
@@ -144,41 +113,91 @@ class Copilot:
         queries = ["where is my refund", "hoàn tiền", "退款什么时候到账"]
         for q in queries:
             detect_language(q)
-        for brand in self.store.brands():
+        p = self.parts
+        for brand in p.store.brands():
             for q in queries:
-                hits = self.searcher.search(q, brand=brand, k=self.settings.top_k)
-                self.actions.rank(q, hits, signals=[], has_order_number=False, no_evidence=False)
-        _ = self.drafter
-
-    def default_brand(self) -> str:
-        return self.config.default_brand or self.settings.default_brand
-
-    # --- operations ----------------------------------------------------------------------------
+                hits = p.searcher.search(q, brand=brand, k=self.settings.top_k)
+                p.actions.rank(q, hits, signals=[], has_order_number=False, no_evidence=False)
+        _ = p.pipeline
 
     def ingest(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *, brand: str | None = None,
                prune: bool = False, include_unresolved: bool = False, progress: bool | None = None,
                on_progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand())
-        summary = ingestor.ingest(kb, tickets, brand=brand, prune=prune, include_unresolved=include_unresolved,
-                                  progress=progress, on_progress=on_progress)
-        self.searcher.invalidate()
+        summary = self._ingestor().ingest(kb, tickets, brand=brand, prune=prune, include_unresolved=include_unresolved,
+                                          progress=progress, on_progress=on_progress)
+        self.parts.searcher.invalidate()
         return summary
 
     def ingest_records(self, articles: Iterable[Article] = (), tickets: Iterable[Ticket] = (), *,
                        brand: str | None = None) -> IngestSummary:
-        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand())
-        summary = ingestor.ingest_records(articles, tickets, brand=brand, progress=False)
-        self.searcher.invalidate()
+        summary = self._ingestor().ingest_records(articles, tickets, brand=brand, progress=False)
+        self.parts.searcher.invalidate()
         return summary
+
+    def remove_sources(self, brand: str, source_ids: Sequence[str]) -> None:
+        """Delete indexed sources (``article:<id>`` / ``ticket:<id>``) of a brand."""
+        self.parts.store.delete_sources(brand, list(source_ids))
+        self.parts.store.bump_version(brand)
+        self.parts.searcher.invalidate()
+
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(self.parts.store, self.parts.embedder, default_brand=self.default_brand())
 
     def search(self, query: str, *, brand: str | None = None, k: int | None = None,
                kinds: list[SourceKind] | None = None) -> list[Hit]:
         if not query.strip():
             raise InputError("the search query is empty", hint="pass some text to search for")
-        return self.searcher.search(redact(query).text, brand=brand or self.default_brand(),
-                                    k=k or self.settings.top_k, kinds=kinds)
+        return self.parts.searcher.search(redact(query).text, brand=brand or self.default_brand(),
+                                          k=k or self.settings.top_k, kinds=kinds)
 
-    def stream(self, ticket: Ticket | str, *, brand: str | None = None) -> Iterator[StreamEvent]:
+    # --- drafting -----------------------------------------------------------------------------
+
+    def suggest(self, ticket: Ticket | str, *, brand: str | None = None, channel: str | None = None,
+                context: dict[str, Any] | None = None,
+                on_partial: Callable[[str], None] | None = None) -> Suggestion:
+        """Draft a suggestion. With ``channel`` (where it is shown: "slack", "api", "zendesk"...) it is
+        also saved as shown, with ``context`` (where to find it again), so feedback can follow.
+        ``on_partial`` receives the reply so far while a model writes it."""
+        t0 = time.perf_counter()
+        if isinstance(ticket, str):
+            ticket = Ticket(messages=[Message(author="customer", body=ticket)])
+        raw = _require_customer_text(ticket)
+        p = self.parts
+        brand_name = brand or ticket.brand or self.default_brand()
+        profile = self.config.brand(brand_name)
+        screening = screen(raw)
+        # One pass: the index holds plain placeholders, an external model gets numbered ones.
+        redaction = redact(raw, numbered=True)
+        query = redaction.plain_text
+        language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
+        retrieved = p.searcher.search(query, brand=brand_name, k=self.settings.top_k)
+        private = self.settings.llm_redact_pii
+        request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,
+                               hits=retrieved, screening=screening, customer_name=ticket.customer_name,
+                               outbound_query=redaction.text if private else raw,
+                               pii=redaction.entities if private else {})
+        drafted = p.pipeline.run(request, on_partial=on_partial)
+        checked = drafted.checked
+        flags = checked.flags
+        next_actions = p.actions.rank(query, drafted.hits, signals=screening.signals,
+                                      has_order_number="ORDER_NUMBER" in redaction.counts,
+                                      no_evidence=Flag.NO_EVIDENCE in flags)
+        suggestion = Suggestion(
+            id=uuid.uuid4().hex, reply=checked.reply, language=checked.language, citations=checked.citations,
+            next_actions=next_actions, confidence=checked.confidence, flags=flags,
+            drafter=drafted.drafter, prompt_version=drafted.prompt_version,
+            latency_ms=_since(t0), usage=drafted.usage,
+            unsupported_claims=checked.unsupported_claims, brand=brand_name, ticket_id=ticket.id or None,
+            evidence=[Evidence.from_hit(h) for h in retrieved])
+        p.metrics.suggestions.labels(brand_name, suggestion.drafter).inc()
+        if Flag.LLM_FALLBACK in suggestion.flags:
+            p.metrics.fallbacks.labels(brand_name).inc()
+        if channel is not None:
+            p.lifecycle.save(suggestion, ticket, channel=channel, context=context)
+        return suggestion
+
+    def stream(self, ticket: Ticket | str, *, brand: str | None = None, channel: str | None = None,
+               context: dict[str, Any] | None = None) -> Iterator[StreamEvent]:
         """Suggest, yielding the reply text as the model writes it, then the checked suggestion.
 
         ``partial`` events carry the whole reply so far (replace, do not append: placeholders and
@@ -187,12 +206,12 @@ class Copilot:
         """
         if isinstance(ticket, str):
             ticket = Ticket(messages=[Message(author="customer", body=ticket)])
-        self._require_customer_text(ticket)
+        _require_customer_text(ticket)
         events: queue.Queue[StreamEvent | BaseException] = queue.Queue()
 
         def work() -> None:
             try:
-                s = self.suggest(ticket, brand=brand,
+                s = self.suggest(ticket, brand=brand, channel=channel, context=context,
                                  on_partial=lambda text: events.put(StreamEvent(type="partial", text=text)))
                 events.put(StreamEvent(type="suggestion", text=s.reply, suggestion=s))
             except BaseException as exc:  # re-raised in the caller's thread
@@ -217,50 +236,186 @@ class Copilot:
 
         return RunnableLambda(lambda t: self.suggest(t), name="copilot.suggest")
 
-    @staticmethod
-    def _require_customer_text(ticket: Ticket) -> str:
-        raw = ticket.customer_text()
-        if not raw.strip():
-            raise InputError("the ticket has no customer message to answer",
-                             hint='give at least one message with "author": "customer"')
-        return raw
+    def rewrite(self, suggestion: Suggestion, instruction: str, *, language: str | None = None) -> Suggestion:
+        """Rewrite a suggestion's reply: shorter, friendlier, more formal, translated, or free-text edits.
+        The rewrite passes the same checks as every draft. ``language`` is the customer's language for
+        "translate" (default: the suggestion's)."""
+        from copilot.drafting.rewrite import classify_instruction
 
-    def suggest(self, ticket: Ticket | str, *, brand: str | None = None,
-                on_partial: Callable[[str], None] | None = None) -> Suggestion:
-        """Draft a suggestion. ``on_partial`` receives the reply so far while a model writes it."""
+        if not instruction.strip():
+            raise InputError("the rewrite instruction is empty", hint='e.g. "shorter", "more formal", "translate"')
         t0 = time.perf_counter()
-        if isinstance(ticket, str):
-            ticket = Ticket(messages=[Message(author="customer", body=ticket)])
-        raw = self._require_customer_text(ticket)
-        brand_name = brand or ticket.brand or self.default_brand()
-        profile = self.config.brand(brand_name)
-        screening = screen(raw)
-        # One pass: the index holds plain placeholders, an external model gets numbered ones.
-        redaction = redact(raw, numbered=True)
-        query = redaction.plain_text
-        language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
-        hits = self.searcher.search(query, brand=brand_name, k=self.settings.top_k)
-        private = self.settings.llm_redact_pii
-        request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,
-                               hits=hits, screening=screening, customer_name=ticket.customer_name,
-                               outbound_query=redaction.text if private else raw,
-                               pii=redaction.entities if private else {})
-        # Only streaming callers pass on_partial: drafters written before streaming keep working.
-        draft = self.drafter.draft(request, on_partial=on_partial) if on_partial else self.drafter.draft(request)
-        # Contract: a citation only names a source retrieved for this ticket, of this brand.
-        allowed = {h.source_id for h in hits if h.chunk.brand == brand_name}
-        citations = [c for c in draft.citations if c.source_id in allowed]
-        flags = list(draft.flags)
-        if len(citations) != len(draft.citations):
-            flags.append("invalid_citation_removed")
-        next_actions = self.actions.rank(query, hits, signals=screening.signals,
-                                         has_order_number="ORDER_NUMBER" in redaction.counts,
-                                         no_evidence="no_evidence" in flags)
-        return Suggestion(
-            id=uuid.uuid4().hex, reply=draft.reply, language=draft.language, citations=citations,
-            next_actions=next_actions, confidence=draft.confidence, flags=list(dict.fromkeys(flags)),
-            drafter=getattr(self.drafter, "name", type(self.drafter).__name__),
-            prompt_version=draft.prompt_version, latency_ms=round((time.perf_counter() - t0) * 1000, 2),
-            usage=draft.usage, unsupported_claims=draft.unsupported_claims,
-            brand=brand_name, ticket_id=ticket.id or None,
-        )
+        p = self.parts
+        brand = suggestion.brand or self.default_brand()
+        profile = self.config.brand(brand)
+        kind = classify_instruction(instruction)
+        target = (language or suggestion.language) if kind == "translate" else suggestion.language
+        old: Frame = voice_frame(profile, brand, suggestion.language)
+        greeting, body = split_frame(suggestion.reply, old)
+        # The model sees the reply with personal data replaced, like every draft.
+        redaction = redact(body, numbered=True)
+        sources = {e.source_id: SourceText(e.source_id, e.full_text, e.url) for e in suggestion.evidence} or \
+            {c.source_id: SourceText(c.source_id, c.snippet, c.url) for c in suggestion.citations}
+        ctx = CheckContext(brand=brand, profile=profile, sources=sources, ticket_text="",
+                           injected=Flag.POSSIBLE_PROMPT_INJECTION in suggestion.flags, pii=redaction.entities,
+                           greeting=greeting if greeting and target == suggestion.language else None,
+                           support=[redaction.text], claims="numbers" if target != suggestion.language else "grounded")
+        # (its instructions, the rewrite) in order of preference: the model first, when configured.
+        attempts: list[tuple[str, Callable[[], str | None]]] = []
+        llm = p.llm_rewriter
+        if llm is not None:
+            attempts.append((llm.prompt_text, lambda: llm.rewrite(redaction.text, instruction, language=target)))
+        empathy = p.embedded.strings(target)[1]["empathy"]
+        attempts.append(("", lambda: p.offline_rewriter.rewrite(redaction.text, instruction, empathy=empathy,
+                                                                profile=profile)))
+        flags: list[str] = []
+        for i, (prompt_text, run) in enumerate(attempts):
+            last = i == len(attempts) - 1
+            try:
+                new_body = run()
+                if new_body is None:  # the offline rewriter cannot do this one: the reply stays as it was
+                    return suggestion.model_copy(update={
+                        "id": uuid.uuid4().hex, "flags": _merge(suggestion.flags, flags, [Flag.REWRITE_UNSUPPORTED]),
+                        "latency_ms": _since(t0)})
+                checked = p.checks.run(new_body, language=target, citations=suggestion.citations,
+                                       confidence=suggestion.confidence, ctx=replace(ctx, prompt_text=prompt_text),
+                                       strict=not last)
+            except (DraftFailed, DraftRejected) as exc:
+                flags += [Flag.LLM_FALLBACK, *(exc.flags if isinstance(exc, DraftRejected) else [])]
+                continue
+            return suggestion.model_copy(update={
+                "id": uuid.uuid4().hex, "reply": checked.reply, "language": checked.language,
+                "citations": checked.citations, "confidence": checked.confidence,
+                "unsupported_claims": checked.unsupported_claims,
+                "flags": _merge(suggestion.flags, flags, checked.flags), "latency_ms": _since(t0)})
+        raise AssertionError("the offline rewriter always answers")  # pragma: no cover
+
+    # --- a suggestion's life after it is shown --------------------------------------------------
+
+    def get_suggestion(self, suggestion_id: str, *, brands: Collection[str] | None = None) -> ShownSuggestion:
+        """A suggestion that was shown, with its ticket and where it was shown; NotFoundError when it
+        does not exist or belongs to a brand outside ``brands``."""
+        return self.parts.lifecycle.get(suggestion_id, brands=brands)
+
+    def rewrite_shown(self, suggestion_id: str, instruction: str, *, language: str | None = None,
+                      brands: Collection[str] | None = None) -> Suggestion:
+        """Rewrite a shown suggestion; the rewrite is shown in its place (saved, same ticket and context)."""
+        shown = self.get_suggestion(suggestion_id, brands=brands)
+        new = self.rewrite(shown.suggestion, instruction, language=language)
+        self.parts.lifecycle.save(new, shown.ticket, channel=shown.channel or "unknown", context=shown.context)
+        return new
+
+    def regenerate(self, suggestion_id: str, *, agent: str | None = None,
+                   brands: Collection[str] | None = None) -> Suggestion:
+        """Draft the ticket again; the old suggestion is recorded as ignored."""
+        shown = self.get_suggestion(suggestion_id, brands=brands)
+        new = self.suggest(shown.ticket, brand=shown.suggestion.brand, channel=shown.channel or "unknown",
+                           context=shown.context)
+        self.record_feedback(suggestion_id, "ignored", agent=agent, comment="regenerated", brands=brands)
+        return new
+
+    def record_feedback(self, suggestion_id: str, outcome: Outcome, *, agent: str | None = None,
+                        channel: str | None = None, final_text: str | None = None, reason: str | None = None,
+                        comment: str | None = None, brands: Collection[str] | None = None) -> FeedbackRecord:
+        """Record what the agent did. One outcome per suggestion (ConflictError on a second); a sent
+        text that differs from the draft is "edited", with its edit distance."""
+        return self.parts.lifecycle.record(suggestion_id, outcome, agent=agent, channel=channel,
+                                           final_text=final_text, reason=reason, comment=comment, brands=brands)
+
+    def send(self, suggestion_id: str, *, agent: str | None = None, channel: str | None = None,
+             final_text: str | None = None, brands: Collection[str] | None = None,
+             deliver: Callable[[str], None] | None = None) -> SendResult:
+        """Record a sent reply (``final_text``, default the draft) and deliver it: to the helpdesk ticket
+        it answers when it was shown on one, else through ``deliver``. A failed delivery undoes the
+        outcome; a second send is a ConflictError."""
+        return self.parts.lifecycle.send(suggestion_id, agent=agent, channel=channel, final_text=final_text,
+                                         brands=brands, deliver=deliver)
+
+    def claim(self, key: str) -> bool:
+        """Record a delivery id (a Slack event, a webhook); False when it was seen before."""
+        return self.parts.lifecycle.claim(key)
+
+    def feedback_stats(self, *, agent: str | None = None, brand: str | None = None) -> FeedbackStats:
+        return self.parts.lifecycle.stats(agent=agent, brand=brand)
+
+    def feedback_records(self, *, brand: str | None = None, agent: str | None = None) -> Iterator[FeedbackRecord]:
+        return self.parts.lifecycle.records(brand=brand, agent=agent)
+
+    # --- helpdesk events ------------------------------------------------------------------------
+
+    @cached_property
+    def events(self) -> HelpdeskEvents:
+        from copilot.events import HelpdeskEvents
+
+        p = self.parts
+        return HelpdeskEvents(outbox=p.outbox, lifecycle=p.lifecycle, helpdesks=p.helpdesks,
+                              config=self.config.helpdesk, default_brand=self.default_brand(), suggest=self.suggest,
+                              learn=lambda tickets: self.ingest_records(tickets=tickets))
+
+    def accept_event(self, source: str, event: EventKind, *, delivery: str, ticket_id: str | None = None,
+                     ticket: Ticket | None = None, callback_url: str | None = None) -> Accepted:
+        """Queue the work for a verified helpdesk event, once per delivery id."""
+        return self.events.accept(source, event, delivery=delivery, ticket_id=ticket_id, ticket=ticket,
+                                  callback_url=callback_url)
+
+    def run_jobs(self) -> int:
+        """Run the jobs that are due now (the worker does this in the background); returns how many succeeded."""
+        _ = self.events
+        return self.parts.outbox.run_due()
+
+    def start_worker(self) -> None:
+        _ = self.events
+        self.parts.outbox.start()
+
+    def stop_worker(self) -> None:
+        self.parts.outbox.stop()
+
+    def backfill(self, helpdesk: str, *, since: int) -> tuple[int, IngestSummary]:
+        """Ingest the tickets a helpdesk solved since ``since`` (Unix seconds): (tickets read, summary)."""
+        client = self.parts.helpdesks.require(helpdesk)
+        solved_since = getattr(client, "solved_since", None)
+        if solved_since is None:
+            raise InputError(f"{helpdesk} has no export of solved tickets", hint="only zendesk supports backfill")
+        tickets = [client.ticket(tid) for tid in solved_since(since)]
+        brand = self.config.helpdesk.brand or self.default_brand()
+        summary = self.ingest_records(tickets=[t.model_copy(update={"brand": t.brand or brand}) for t in tickets
+                                               if t.agent_replies()])
+        return len(tickets), summary
+
+    # --- what evaluation and adapters use -----------------------------------------------------------
+
+    @property
+    def metrics_registry(self) -> CollectorRegistry:
+        return self.parts.metrics.registry
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (the LangChain adapter and evaluation's similarity metric use it)."""
+        return self.parts.embedder
+
+    def brand_frame(self, brand: str, language: str, name: str | None = None) -> Frame:
+        return voice_frame(self.config.brand(brand), brand, language, name)
+
+    def check_grounding(self, reply: str, sources: Sequence[str]) -> Grounding:
+        """Which claims of a reply the sources support (the check stage's own grounding)."""
+        return self.parts.grounding.check(reply, sources)
+
+    def chat_model(self, purpose: str = "draft") -> BaseChatModel:
+        """The configured chat model for "draft" or "judge" (ConfigError when none is configured)."""
+        return self.parts.chat_model(purpose)
+
+
+def _merge(*flag_lists: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(f for flags in flag_lists for f in flags))
+
+
+def _since(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
+
+
+def _require_customer_text(ticket: Ticket) -> str:
+    raw = ticket.customer_text()
+    if not raw.strip():
+        raise InputError("the ticket has no customer message to answer",
+                         hint='give at least one message with "author": "customer"')
+    return raw

@@ -76,6 +76,3 @@ class Settings(BaseSettings):
     # Base URLs override the helpdesk addresses (tests, proxies, data residency).
     zendesk_base_url: str | None = None
     freshdesk_base_url: str | None = None
-
-    # Override where prompt/template files are read from (defaults to the packaged ones).
-    prompts_dir: Path | None = None

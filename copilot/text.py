@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-__all__ = ["join_sentences", "overlap", "sequence_tokens", "split_sentences", "strip_marks", "surface_tokens",
+__all__ = ["filter_sentences", "join_sentences", "overlap", "sequence_tokens", "split_sentences", "strip_marks", "surface_tokens",
            "tokenize", "word_count"]
 
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？])")
@@ -26,8 +27,31 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT.split(text) if s and s.strip()]
 
 
-def join_sentences(sents: list[str], lang: str) -> str:
-    return ("" if lang in {"zh", "ja"} else " ").join(sents)
+def join_sentences(sents: list[str], lang: str | None = None) -> str:
+    """Sentences back into a paragraph: no space after a CJK sentence (by ``lang``, or by each
+    sentence's own final punctuation when the language is not given)."""
+    if lang is not None:
+        return ("" if lang in {"zh", "ja"} else " ").join(sents)
+    out = ""
+    for s in sents:
+        out += s if not out or out.endswith(("。", "！", "？")) else " " + s
+    return out
+
+
+def filter_sentences(text: str, keep: Callable[[str], bool]) -> tuple[str, list[str]]:
+    """Drop the sentences ``keep`` rejects, paragraph by paragraph. Returns (text, dropped); text that
+    loses nothing is returned unchanged (its own spacing kept)."""
+    paras: list[str] = []
+    dropped: list[str] = []
+    for para in text.split("\n\n"):
+        kept: list[str] = []
+        for sentence in split_sentences(para):
+            (kept if keep(sentence) else dropped).append(sentence)
+        if kept:
+            paras.append(join_sentences(kept))
+    if not dropped:
+        return text, []
+    return "\n\n".join(paras).strip(), dropped
 
 
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")

@@ -6,7 +6,7 @@
    what agents answered to similar tickets (consensus beats nearest-neighbour:
    an outlier reply to one near-duplicate is rarely the best one to reuse).
 3. Adapt it (no old greeting, names or personal data), add the best sentences
-   of the best KB passage, wrap it in the brand voice, cite what was used.
+   of the best KB passage, cite what was used (the check stage adds the brand frame).
 4. With weak evidence, do not bluff: an honest holding or clarifying reply,
    flagged ``no_evidence``.
 """
@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from copilot.brand import BrandProfile, apply_voice
 from copilot.drafting.base import Draft, DraftRequest
 from copilot.drafting.compose import adapt_reply, best_sentences
+from copilot.flags import Flag
 from copilot.models import Citation, Hit
 from copilot.prompts import Prompt, load_prompt
 from copilot.retrieval.embeddings import Embedder
 from copilot.text import join_sentences, overlap, surface_tokens, tokenize, word_count
 
-__all__ = ["EmbeddedDrafter"]
+__all__ = ["EmbeddedDrafter", "citation_for"]
 
 TICKET_MIN = 0.25     # calibrated similarity for a past reply to be reusable
 ARTICLE_MIN = 0.20    # ... for a KB passage to be quoted
@@ -60,7 +60,7 @@ def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
 
 
-def _citation(hit: Hit, snippet: str) -> Citation:
+def citation_for(hit: Hit, snippet: str) -> Citation:
     c = hit.chunk
     return Citation(source_id=c.source_id, kind=c.kind, title=c.title or None, url=c.url or None,
                     snippet=_snippet(snippet))
@@ -68,6 +68,7 @@ def _citation(hit: Hit, snippet: str) -> Citation:
 
 class EmbeddedDrafter:
     name = "embedded"
+    prompt_text = ""  # it writes from its templates and the sources: there is no prompt to leak
 
     def __init__(self, embedder: Embedder, *, template: Prompt | None = None) -> None:
         self.embedder = embedder
@@ -101,24 +102,6 @@ class EmbeddedDrafter:
 
         return max(cands, key=score)
 
-    def voice_frame(self, profile: BrandProfile, brand: str, language: str,
-                    name: str | None = None) -> tuple[str, str, str, str]:
-        """(language used, greeting, sign-off, disclaimer) of a brand in a language: the frame every
-        drafter and rewrite wraps its body in, so replies look alike whoever wrote them."""
-        lang, strings = self.strings(language)
-        return (lang, *self._frame(profile, brand, lang, strings, name))
-
-    def _frame(self, profile: BrandProfile, brand: str, lang: str, s: dict[str, str],
-               name: str | None) -> tuple[str, str, str]:
-        display = profile.name or ("" if brand == "default" else brand)
-        if name:
-            greeting = profile.text(profile.greeting, lang, s["greeting"]).format(name=name)
-        else:
-            greeting = profile.text(profile.greeting_anonymous, lang, s["greeting_anonymous"])
-        sign_off = profile.text(profile.sign_off, lang, s["sign_off"] if display else s["sign_off_anonymous"])
-        disclaimer = profile.disclaimers.get(lang, profile.disclaimers.get("*", ""))
-        return greeting, sign_off.format(brand=display), disclaimer
-
     def _candidates(self, hits: list[Hit], lang: str) -> list[_Candidate]:
         """Past first replies close enough to reuse, adapted; those gutted by adaptation are dropped."""
         out: list[_Candidate] = []
@@ -151,7 +134,7 @@ class EmbeddedDrafter:
         if top.chunk.url:
             parts.append(s["see_article"].format(title=top.chunk.url))
         # Cited even when every sentence was redundant: it backs what the reply says.
-        return parts, _citation(top, join_sentences(sents, lang))
+        return parts, citation_for(top, join_sentences(sents, lang))
 
     # --- main ----------------------------------------------------------------------------------
 
@@ -160,7 +143,7 @@ class EmbeddedDrafter:
         lang, s = self.strings(request.language)
         flags: list[str] = []
         if lang != request.language:
-            flags.append("language_unsupported")
+            flags.append(Flag.LANGUAGE_UNSUPPORTED)
         citations: list[Citation] = []
         body_parts: list[str] = []
         signals = request.screening.signals
@@ -188,7 +171,7 @@ class EmbeddedDrafter:
             if tickets:
                 chosen = self._pick_reply(tickets)
                 body_parts.append(chosen.reply)
-                citations.append(_citation(chosen.hit, chosen.reply))
+                citations.append(citation_for(chosen.hit, chosen.reply))
                 best = max(best, self.calibrated(chosen.hit.dense))
             best_ticket = max((self.calibrated(c.hit.dense) for c in tickets), default=0.0)
             if articles and self.calibrated(articles[0].dense) >= best_ticket - 0.25:
@@ -200,26 +183,18 @@ class EmbeddedDrafter:
                     citations.append(citation)
                     best = max(best, self.calibrated(articles[0].dense))
             if not citations:
-                flags.append("no_evidence")
+                flags.append(Flag.NO_EVIDENCE)
                 if foreign_articles:
                     top = foreign_articles[0]
                     title = top.chunk.title + (f" ({top.chunk.url})" if top.chunk.url else "")
                     body_parts.append(s["other_language_article"].format(title=title))
-                    citations.append(_citation(top, top.chunk.text.split("\n", 1)[-1]))
-                    flags.append("evidence_in_other_language")
+                    citations.append(citation_for(top, top.chunk.text.split("\n", 1)[-1]))
+                    flags.append(Flag.EVIDENCE_IN_OTHER_LANGUAGE)
                 else:
                     body_parts.append(s["holding"])
                     body_parts.append(s["clarify"])
             if signals:
                 body_parts.append(s["escalation"])
-        if signals:
-            flags.append("escalate")
-        if request.screening.injection:
-            flags.append("possible_prompt_injection")
-
-        greeting, sign_off, disclaimer = self._frame(request.profile, request.brand, lang, s, request.customer_name)
-        reply = apply_voice("\n\n".join(body_parts), request.profile, lang=lang, greeting=greeting,
-                            sign_off=sign_off, disclaimer=disclaimer)
         if "no_evidence" in flags:
             confidence = 0.1 + 0.1 * best
         elif hard_escalation:
@@ -227,5 +202,12 @@ class EmbeddedDrafter:
         else:
             agree = len(tickets) >= 3
             confidence = min(0.95, 0.3 + 0.6 * best + (0.05 if agree else 0.0))
-        return Draft(reply=reply, language=lang, citations=citations, confidence=round(confidence, 3),
+        return Draft(body="\n\n".join(body_parts), language=lang, citations=citations,
+                     confidence=round(confidence, 3), flags=flags, prompt_version=self.template.id)
+
+    def holding(self, request: DraftRequest) -> Draft:
+        """The honest holding reply, for when no draft could be made safe to send."""
+        lang, s = self.strings(request.language)
+        flags: list[str] = [Flag.NO_EVIDENCE, *([Flag.LANGUAGE_UNSUPPORTED] if lang != request.language else [])]
+        return Draft(body=f"{s['holding']}\n\n{s['clarify']}", language=lang, citations=[], confidence=0.1,
                      flags=flags, prompt_version=self.template.id)

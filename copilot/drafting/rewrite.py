@@ -1,26 +1,23 @@
 """Rewrites agents ask for: shorter, friendlier, more formal, translated, or free-text edits.
 
-The embedded rewriter does the mechanical ones offline (shorter, friendlier, more formal) and says
-plainly when it cannot (translation, free text) with the flag ``rewrite_unsupported``. With an LLM
-configured, any instruction is sent to the model (prompts/rewrite_reply/), checked (no new
-numbers, right language), and on failure the embedded rewrite answers with ``llm_fallback``.
+Rewriters edit a reply *body* (the frame is taken off before and put back by the check stage):
+the offline rewriter does the mechanical ones (shorter, friendlier, more formal) and says plainly
+when it cannot (translation, free text); with an LLM configured, any instruction goes to the model
+(prompts/rewrite_reply/), and its result is checked like every draft.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from copilot.brand import BrandProfile, apply_voice, enforce_banned
-from copilot.drafting.embedded import EmbeddedDrafter
-from copilot.drafting.llm import unsupported_numbers
-from copilot.language import detect_language
+from copilot.brand import BrandProfile, Frame, apply_frame
+from copilot.drafting.base import DraftFailed
 from copilot.prompts import Prompt, load_prompt
 
-__all__ = ["Frame", "Rewriter", "classify_instruction", "split_frame"]
+__all__ = ["LLMRewriter", "OfflineRewriter", "classify_instruction"]
 
 _KINDS = {
     "shorter": re.compile(r"(?i)shorter|shorten|concise|brief|ngắn|简短|短一点"),
@@ -41,96 +38,49 @@ def classify_instruction(instruction: str) -> str:
     return "custom"
 
 
-@dataclass
-class Frame:
-    greeting: str
-    body: str
-    disclaimer: str
-    sign_off: str
+class OfflineRewriter:
+    name = "embedded"
+    prompt_text = ""
 
-
-def split_frame(reply: str, greeting: str, sign_off: str, disclaimer: str) -> Frame:
-    """Separate the brand frame from the body of a reply the drafters produced."""
-    paras = reply.split("\n\n")
-    g = s = d = ""
-    if paras and greeting and paras[0].strip() and len(paras) > 1 and len(paras[0]) <= 60 \
-            and paras[0].rstrip().endswith((",", "，", ":")):
-        g = paras.pop(0)
-    if sign_off and paras and "\n\n".join(paras).endswith(sign_off):
-        s = sign_off
-        paras = "\n\n".join(paras)[: -len(sign_off)].rstrip().split("\n\n")
-    if disclaimer and paras and paras[-1].strip() == disclaimer.strip():
-        d = paras.pop()
-    return Frame(g, "\n\n".join(p for p in paras if p.strip()), d, s)
+    def rewrite(self, body: str, instruction: str, *, empathy: str, profile: BrandProfile) -> str | None:
+        """The rewritten body, or None when this instruction needs a language model."""
+        kind = classify_instruction(instruction)
+        if kind == "shorter":
+            half = profile.model_copy(update={"max_words": max(12, len(body.split()) // 2), "use_greeting": False,
+                                              "use_sign_off": False})
+            return apply_frame(body, half, Frame("", "", "")) if body else body
+        if kind == "friendlier":
+            return body if empathy in body else f"{empathy} {body}"
+        if kind == "formal":
+            out = body
+            for contracted, full in _CONTRACTIONS.items():
+                out = re.sub(rf"\b{re.escape(contracted)}\b", full, out)
+                out = re.sub(rf"\b{re.escape(contracted.capitalize())}\b", full.capitalize(), out)
+            return out.replace("!", ".")
+        return None
 
 
 class _RewriteOut(BaseModel):
     reply: str = Field(min_length=1)
 
 
-class Rewriter:
-    def __init__(self, embedded: EmbeddedDrafter, *, chat_model: Any | None = None,
-                 prompt: Prompt | None = None) -> None:
-        self.embedded = embedded
+class LLMRewriter:
+    def __init__(self, chat_model: Any, *, name: str, prompt: Prompt | None = None) -> None:
         self.chat_model = chat_model
+        self.name = name
         self.prompt = prompt or load_prompt("rewrite_reply")
+        self.prompt_text = self.prompt.system or ""
 
-    def rewrite(self, reply: str, instruction: str, *, language: str, target_language: str, brand: str,
-                profile: BrandProfile, sources: list[str]) -> tuple[str, str, list[str]]:
-        """Return (new reply, its language, flags)."""
-        kind = classify_instruction(instruction)
-        out_lang = target_language if kind == "translate" else language
-        lang, greeting, sign_off, disclaimer = self.embedded.voice_frame(profile, brand, out_lang)
-        old = self.embedded.voice_frame(profile, brand, language)
-        frame = split_frame(reply, old[1], old[2], old[3])
-        src_lang, strings = old[0], self.embedded.strings(lang)[1]
-        # Keep a greeting that carried the customer's name.
-        if frame.greeting and lang == src_lang:
-            greeting = frame.greeting
-        flags: list[str] = []
-        body: str | None = None
-        if self.chat_model is not None:
-            body = self._llm(frame.body, instruction, lang, sources)
-            if body is None:
-                flags.append("llm_fallback")
-        if body is None:
-            body, ok = self._offline(frame.body, kind, strings, profile)
-            if not ok:
-                flags.append("rewrite_unsupported")
-                lang = language
-                return reply, lang, flags
-        wrapped = apply_voice(enforce_banned(body, profile), profile, lang=lang, greeting=greeting,
-                              sign_off=sign_off, disclaimer=disclaimer)
-        return wrapped, lang, flags
-
-    def _offline(self, body: str, kind: str, strings: dict[str, str], profile: BrandProfile) -> tuple[str, bool]:
-        if kind == "shorter":
-            half = profile.model_copy(update={"max_words": max(12, len(body.split()) // 2)})
-            return apply_voice(body, half, lang="", greeting="", sign_off="") if body else body, True
-        if kind == "friendlier":
-            empathy = strings["empathy"]
-            return (body if empathy in body else f"{empathy} {body}"), True
-        if kind == "formal":
-            out = body
-            for contracted, full in _CONTRACTIONS.items():
-                out = re.sub(rf"\b{re.escape(contracted)}\b", full, out)
-                out = re.sub(rf"\b{re.escape(contracted.capitalize())}\b", full.capitalize(), out)
-            return out.replace("!", "."), True
-        return body, False
-
-    def _llm(self, body: str, instruction: str, lang: str, sources: list[str]) -> str | None:
+    def rewrite(self, body: str, instruction: str, *, language: str) -> str:
+        """The rewritten body; ``DraftFailed`` when the model fails or answers nonsense."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        values = {"language": lang, "instruction": instruction, "reply": body}
+        values = {"language": language, "instruction": instruction, "reply": body}
         try:
-            answer = self.chat_model.bind(response_format={"type": "json_object"}).invoke([  # type: ignore[union-attr]
+            answer = self.chat_model.bind(response_format={"type": "json_object"}).invoke([
                 SystemMessage(content=(self.prompt.system or "").format(**values)),
                 HumanMessage(content=(self.prompt.template or "").format(**values))])
             text = str(answer.content)
-            new = _RewriteOut.model_validate_json(text[text.find("{"): text.rfind("}") + 1]).reply.strip()
-        except Exception:
-            return None
-        if detect_language(new, default=lang) != lang or unsupported_numbers(new, [body, *sources]):
-            return None  # a rewrite must not change language or invent numbers
-        return new
-
+            return _RewriteOut.model_validate_json(text[text.find("{"): text.rfind("}") + 1]).reply.strip()
+        except Exception as exc:
+            raise DraftFailed(f"{type(exc).__name__}: {exc}"[:300]) from exc

@@ -65,7 +65,7 @@ def to_case(t: Ticket) -> EvalCase:
 
 
 def load_history(path: Path) -> list[Ticket]:
-    from copilot.retrieval.sources import load_tickets
+    from copilot.retrieval import load_tickets
 
     loaded = load_tickets(path, include_unresolved=False)
     if loaded.issues and not loaded.tickets:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from copilot.feedback import FeedbackRecord, FeedbackStore
+from copilot.models import FeedbackRecord
 
 __all__ = ["FeedbackAnalytics", "Group", "analyse", "write_feedback_report"]
 
@@ -46,8 +47,9 @@ def _group(key: str, recs: list[FeedbackRecord]) -> Group:
                  reasons=dict(Counter(r.reason for r in recs if r.reason).most_common()))
 
 
-def analyse(store: FeedbackStore, *, brand: str | None = None) -> FeedbackAnalytics:
-    recs = list(store.records(brand=brand))
+def analyse(records: Iterable[FeedbackRecord]) -> FeedbackAnalytics:
+    """Analyse outcomes (e.g. ``Copilot.feedback_records(brand=...)``)."""
+    recs = list(records)
     by: dict[str, list[Group]] = {}
     for dim in DIMENSIONS:
         buckets: dict[str, list[FeedbackRecord]] = defaultdict(list)

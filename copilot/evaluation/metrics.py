@@ -11,14 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from copilot.brand import Frame
+from copilot.checks import Grounding
 from copilot.evaluation.cases import EvalCase
 from copilot.language import detect_language
 from copilot.models import Suggestion
 from copilot.text import sequence_tokens, word_count
+
+if TYPE_CHECKING:
+    from copilot.service import Copilot
 
 __all__ = ["CaseRun", "Metric", "Score", "available", "case_quality", "make_metric", "rouge_l"]
 
@@ -145,12 +150,12 @@ class EmbeddingSimilarity:
 
 @dataclass
 class Groundedness:
-    checker: Any
+    check: Callable[[str, list[str]], Grounding]
     name: str = "groundedness"
 
     def score(self, run: CaseRun) -> Score:
         cited = [run.sources.get(c.source_id, c.snippet) for c in run.suggestion.citations]
-        g = self.checker.check(run.suggestion.reply, cited)
+        g = self.check(run.suggestion.reply, cited)
         if not g.claims:
             return Score(None, "no claim sentences")
         reason = f"{g.claims - len(g.unsupported)}/{g.claims} claims supported by cited sources"
@@ -215,7 +220,7 @@ class ForbiddenAbsent:
 @dataclass
 class BrandVoice:
     config: Any
-    frame: Callable[[Any, str, str], tuple[str, str, str, str]]
+    frame: Callable[[str, str], Frame]
     name: str = "brand_voice"
 
     def score(self, run: CaseRun) -> Score:
@@ -224,9 +229,10 @@ class BrandVoice:
         s = run.suggestion
         brand = s.brand or "default"
         profile = self.config.brand(brand)
-        lang, greeting, sign_off, disclaimer = self.frame(profile, brand, s.language)
-        issues = check_voice(s.reply, profile, lang=lang, greeting="" if run.case.ticket.customer_name else greeting,
-                             sign_off=sign_off, disclaimer=disclaimer)
+        f = self.frame(brand, s.language)
+        issues = check_voice(s.reply, profile, lang=f.language,
+                             greeting="" if run.case.ticket.customer_name else f.greeting,
+                             sign_off=f.sign_off, disclaimer=f.disclaimer)
         return Score(float(not issues), "on brand" if not issues else "; ".join(f"{i.code}: {i.detail}" for i in issues))
 
 
@@ -356,9 +362,8 @@ def available() -> list[str]:
     return DEFAULT
 
 
-def make_metric(name: str, *, copilot: Any) -> Metric:
+def make_metric(name: str, *, copilot: Copilot) -> Metric:
     """A metric by name: the names in ``DEFAULT``, plus any ``recall@K``, ``ndcg@K``, ``action_topK``."""
-    from copilot.grounding import GroundingChecker
 
     m = re.fullmatch(r"(recall|ndcg)@(\d+)", name)
     if m:
@@ -374,38 +379,14 @@ def make_metric(name: str, *, copilot: Any) -> Metric:
     if name == "reply_similarity":
         return EmbeddingSimilarity(copilot.embedder)
     if name == "groundedness":
-        return Groundedness(GroundingChecker(copilot.embedder))
+        return Groundedness(copilot.check_grounding)
     if name == "brand_voice":
-        embedded = _embedded(copilot)
-        return BrandVoice(copilot.config, lambda p, b, lang: embedded.voice_frame(p, b, lang))
+        return BrandVoice(copilot.config, copilot.brand_frame)
     if name == "length":
         return Length(copilot.config)
     if name == "llm_judge":
-        return LLMJudge(_judge_model(copilot))
+        return LLMJudge(copilot.chat_model("judge"))
     from copilot.errors import ConfigError
 
     raise ConfigError(f"unknown metric {name!r}", hint=f"available: {', '.join(DEFAULT)} (and recall@K, ndcg@K, "
                                                       "action_topK)")
-
-
-def _judge_model(copilot: Any) -> Any:
-    """The judge: COPILOT_JUDGE_MODEL (default: the drafting model) on the configured server."""
-    from copilot.errors import ConfigError
-
-    s = copilot.settings
-    model = s.judge_model or s.llm_model
-    if not model:
-        raise ConfigError("llm_judge needs a model", hint="set COPILOT_JUDGE_MODEL (or COPILOT_LLM_MODEL)")
-    from langchain_openai import ChatOpenAI
-    from pydantic import SecretStr
-
-    key = s.openai_api_key or SecretStr("not-needed")
-    return ChatOpenAI(model=model, api_key=key, base_url=s.judge_base_url or s.llm_base_url, timeout=s.llm_timeout_s,
-                      max_retries=s.llm_max_retries, temperature=0)
-
-
-def _embedded(copilot: Any) -> Any:
-    from copilot.drafting.embedded import EmbeddedDrafter
-
-    d = copilot.drafter
-    return d if isinstance(d, EmbeddedDrafter) else getattr(d, "fallback", EmbeddedDrafter(copilot.embedder))

@@ -17,12 +17,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from copilot.evaluation.cases import EvalCase, Suite, dataset_hash, load_cases
 from copilot.evaluation.metrics import COST, DEFAULT, CaseRun, Metric, make_metric
+
+if TYPE_CHECKING:
+    from copilot.service import Copilot
 
 __all__ = ["RunSummary", "build_copilot", "evaluate", "gate", "parse_pairs", "parse_thresholds", "run_suite"]
 
@@ -80,7 +83,7 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]
 
 
-def build_copilot(suite: Suite, data_dir: Path) -> Any:
+def build_copilot(suite: Suite, data_dir: Path) -> Copilot:
     """A Copilot configured by the suite, its sources indexed in ``data_dir``."""
     from copilot.config import load_config
     from copilot.service import Copilot
@@ -102,7 +105,7 @@ def build_copilot(suite: Suite, data_dir: Path) -> Any:
     return cp
 
 
-def evaluate(cp: Any, cases: list[EvalCase], metric_names: list[str], *, brand: str | None = None,
+def evaluate(cp: Copilot, cases: list[EvalCase], metric_names: list[str], *, brand: str | None = None,
              progress: bool = True, on_case: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Draft a suggestion for each case and score it with every metric."""
     from tqdm import tqdm
@@ -121,12 +124,12 @@ def evaluate(cp: Any, cases: list[EvalCase], metric_names: list[str], *, brand: 
                          "error": exc.to_dict(), "metrics": {m.name: {"value": None, "reason": f"error: {exc.message}"}
                                                              for m in metrics}})
             continue
-        hits = cp.search(case.ticket.customer_text(), brand=b)
+        # The suggestion carries what it was drafted from: no second search.
         sources: dict[str, str] = {}
-        for h in hits:  # an article retrieved as several sections is one source: all its text counts
-            sources[h.source_id] = (sources.get(h.source_id, "") + "\n" + h.chunk.text + "\n"
-                                    + "\n".join(h.chunk.replies)).strip()
-        run = CaseRun(case=case, suggestion=suggestion, retrieved=[h.source_id for h in hits], sources=sources)
+        for e in suggestion.evidence:  # an article retrieved as several sections is one source: all its text counts
+            sources[e.source_id] = (sources.get(e.source_id, "") + "\n" + e.full_text).strip()
+        run = CaseRun(case=case, suggestion=suggestion, retrieved=[e.source_id for e in suggestion.evidence],
+                      sources=sources)
         scores = {}
         for m in metrics:
             s = m.score(run)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,11 @@ import yaml
 from pydantic import ValidationError
 
 from copilot.errors import InputError
+from copilot.formats.zendesk import article_from_helpcenter, looks_like_zendesk_ticket, ticket_from_zendesk
 from copilot.models import Article, Ticket
+from copilot.retrieval.html import html_to_text
 
-__all__ = ["KB_SUFFIXES", "LoadIssue", "Loaded", "html_to_text", "load_kb", "load_tickets"]
+__all__ = ["KB_SUFFIXES", "LoadIssue", "Loaded", "load_kb", "load_tickets"]
 
 KB_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
 
@@ -76,63 +77,6 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | LoadIssue]]:
 # --- knowledge base -------------------------------------------------------------------------------
 
 
-class _HTMLText(HTMLParser):
-    """HTML -> text that keeps headings as markdown '#' lines so sections survive."""
-
-    _BLOCK: frozenset[str] = frozenset({"p", "div", "li", "br", "tr", "section", "article", "ul", "ol", "table", "blockquote", "pre"})
-    _SKIP: frozenset[str] = frozenset({"script", "style", "head", "nav", "footer"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.title = ""
-        self._skip = 0
-        self._in_title = False
-        self._heading: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP and tag != "head":
-            self._skip += 1
-        elif tag == "title":
-            self._in_title = True
-        elif tag in {"h1", "h2", "h3", "h4"}:
-            self._heading = tag
-            self.out.append("\n\n" + "#" * int(tag[1]) + " ")
-        elif tag == "li":
-            self.out.append("\n- ")
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and tag != "head":
-            self._skip = max(0, self._skip - 1)
-        elif tag == "title":
-            self._in_title = False
-        elif tag in {"h1", "h2", "h3", "h4"}:
-            self._heading = None
-            self.out.append("\n")
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        elif not self._skip:
-            self.out.append(data if self._heading is None else data.strip())
-
-
-def html_to_text(html: str) -> tuple[str, str]:
-    """Return (title, text) for an HTML document or fragment."""
-    parser = _HTMLText()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
-    text = "\n".join(lines)
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return " ".join(parser.title.split()), text.strip()
-
-
 def _front_matter(raw: str) -> tuple[dict[str, Any], str]:
     if not raw.startswith("---"):
         return {}, raw
@@ -171,14 +115,27 @@ def _article_from_file(path: Path, root: Path) -> Article:
 
 
 def _load_helpcenter_json(path: Path, out: Loaded) -> None:
-    from copilot.retrieval.zendesk import articles_from_helpcenter
-
+    """A Zendesk Help Center export: ``{"articles": [...]}`` as the API returns it; drafts are skipped."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         out.issues.append(LoadIssue(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})"))
         return
-    articles_from_helpcenter(doc, str(path), out)
+    items = doc.get("articles") if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        out.issues.append(LoadIssue(str(path), 'expected a Help Center export {"articles": [...]} or a list of articles'))
+        return
+    for i, a in enumerate(items):
+        loc = f"{path}:articles[{i}]"
+        if not isinstance(a, dict) or "id" not in a:
+            out.issues.append(LoadIssue(loc, "article without an id"))
+        elif a.get("draft"):
+            out.skipped.append((str(a["id"]), "draft article"))
+        else:
+            try:
+                out.articles.append(article_from_helpcenter(a))
+            except ValidationError as exc:
+                out.issues.append(LoadIssue(loc, f"invalid article: {_validation_message(exc)}"))
 
 
 def load_kb(path: Path) -> Loaded:
@@ -233,31 +190,54 @@ def load_kb(path: Path) -> Loaded:
 
 
 def load_tickets(path: Path, *, include_unresolved: bool = False) -> Loaded:
-    """Load a JSONL of tickets (DESIGN.md shape) or a Zendesk export (auto-detected)."""
-    from copilot.retrieval import zendesk
-
+    """Load a JSONL of tickets (DESIGN.md shape, or Zendesk's NDJSON export: one ticket per line with
+    its comments) or a Zendesk API page ``{"tickets": [...], "users": [...]}`` (auto-detected)."""
     out = Loaded()
     if not path.is_file():
         raise InputError(f"tickets file not found: {path}", hint="pass a .jsonl file to --tickets")
     if path.suffix.lower() == ".json":
-        zendesk.tickets_from_export_json(path, out, include_unresolved=include_unresolved)
+        _load_zendesk_json(path, out, include_unresolved=include_unresolved)
         return out
     for lineno, obj in iter_jsonl(path):
-        where = f"{path}:{lineno}"
         if isinstance(obj, LoadIssue):
             out.issues.append(obj)
-            continue
-        if zendesk.looks_like_zendesk_ticket(obj):
-            zendesk.add_zendesk_ticket(obj, where, out, include_unresolved=include_unresolved)
-            continue
-        try:
-            ticket = Ticket.model_validate(obj)
-        except ValidationError as exc:
-            out.issues.append(LoadIssue(where, f"invalid ticket: {_validation_message(exc)}",
-                                        'required: "id" and "messages": [{"author": "customer"|"agent", "body"}]'))
-            continue
-        add_ticket(ticket, where, out, include_unresolved=include_unresolved)
+        else:
+            _add_record(obj, f"{path}:{lineno}", out, include_unresolved=include_unresolved)
     return out
+
+
+def _add_record(obj: dict[str, Any], where: str, out: Loaded, *, include_unresolved: bool,
+                users: dict[str, dict[str, Any]] | None = None) -> None:
+    try:
+        ticket = ticket_from_zendesk(obj, users=users) if looks_like_zendesk_ticket(obj) else Ticket.model_validate(obj)
+    except ValidationError as exc:
+        out.issues.append(LoadIssue(where, f"invalid ticket: {_validation_message(exc)}",
+                                    'required: "id" and "messages": [{"author": "customer"|"agent", "body"}]'))
+        return
+    add_ticket(ticket, where, out, include_unresolved=include_unresolved)
+
+
+def _load_zendesk_json(path: Path, out: Loaded, *, include_unresolved: bool) -> None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        out.issues.append(LoadIssue(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})",
+                                    "a .json file must hold one document; use .jsonl for one ticket per line"))
+        return
+    if isinstance(doc, dict) and "ticket" in doc:
+        doc = {"tickets": [doc["ticket"]], "users": doc.get("users", [])}
+    tickets = doc.get("tickets") if isinstance(doc, dict) else doc
+    if not isinstance(tickets, list):
+        out.issues.append(LoadIssue(str(path), 'expected {"tickets": [...]} or a list of tickets'))
+        return
+    users = {str(u.get("id")): u for u in (doc.get("users") or []) if isinstance(u, dict)} \
+        if isinstance(doc, dict) else {}
+    for i, obj in enumerate(tickets):
+        where = f"{path}:tickets[{i}]"
+        if not isinstance(obj, dict):
+            out.issues.append(LoadIssue(where, "expected a ticket object"))
+        else:
+            _add_record(obj, where, out, include_unresolved=include_unresolved, users=users)
 
 
 def add_ticket(ticket: Ticket, where: str, out: Loaded, *, include_unresolved: bool) -> None:

@@ -35,7 +35,7 @@ def test_ingest_and_suggest_through_a_chroma_server(chroma_server: int, tmp_path
     cp = Copilot(settings, config=config, embedder=CountingEmbedder())
     s = cp.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
     assert s.added == 11 and s.errors == []
-    assert cp.store.location == f"http://127.0.0.1:{chroma_server}"
+    assert cp.parts.store.location == f"http://127.0.0.1:{chroma_server}"
     assert not (tmp_path / "unused" / "chroma").exists()
 
     # A second process-like client sees the same data and the lexical index follows the store's version.

@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 
 from copilot.errors import HelpdeskError
 from copilot.feedback import FeedbackStore
-from copilot.integrations.helpdesk.client import HelpdeskHTTP, RetryableError
-from copilot.integrations.helpdesk.helpdesks import FreshdeskClient, ZendeskClient
-from copilot.integrations.helpdesk.webhooks import generic_signature, webhook_router, zendesk_signature
+from copilot.helpdesks import HelpdeskHTTP, HelpdeskRegistry, RetryableError
+from copilot.helpdesks.freshdesk import FreshdeskClient
+from copilot.helpdesks.zendesk import ZendeskClient
+from copilot.integrations.http.webhooks import generic_signature, webhook_router, zendesk_signature
 from copilot.service import Copilot
 from tests.helpdesk_fake import FakeHelpdesk, fake_helpdesk
 
@@ -93,11 +94,11 @@ def hooks(indexed: Copilot, fake: FakeHelpdesk, tmp_path: Path, monkeypatch: pyt
                         ("webhook_secret", "gen-secret")):
         monkeypatch.setattr(indexed.settings, name, SecretStr(value))
     store = FeedbackStore(f"sqlite:///{tmp_path / 'f.db'}")
-    router = webhook_router(indexed, store, helpdesks={"zendesk": zendesk(fake), "freshdesk": freshdesk(fake)},
-                            start_worker=False)
+    cp = Copilot(indexed.settings, config=indexed.config, embedder=indexed.embedder, feedback=store,
+                 helpdesks=HelpdeskRegistry({"zendesk": zendesk(fake), "freshdesk": freshdesk(fake)}))
     app = FastAPI()
-    app.include_router(router)
-    return TestClient(app), router.service, store  # type: ignore[attr-defined]
+    app.include_router(webhook_router(cp))
+    return TestClient(app), cp, store
 
 
 def zd_post(client: TestClient, payload: dict[str, Any], *, secret: str = "zd-secret", invocation: str = "inv-1",
@@ -111,10 +112,10 @@ def zd_post(client: TestClient, payload: dict[str, Any], *, secret: str = "zd-se
 
 
 def test_new_zendesk_ticket_gets_a_suggestion_as_internal_note(hooks: Any, fake: FakeHelpdesk) -> None:
-    client, service, store = hooks
+    client, cp, store = hooks
     r = zd_post(client, {"event": "ticket_created", "ticket_id": "101"})
     assert r.status_code == 202 and r.json()["status"] == "accepted"
-    assert service.outbox.run_due() == 1
+    assert cp.run_jobs() == 1
     [(hd, tid, body)] = fake.notes
     note = body["ticket"]["comment"]
     assert hd == "zendesk" and tid == "101" and note["public"] is False
@@ -123,7 +124,7 @@ def test_new_zendesk_ticket_gets_a_suggestion_as_internal_note(hooks: Any, fake:
 
 
 def test_bad_signatures_stale_deliveries_and_bad_payloads_queue_nothing(hooks: Any) -> None:
-    client, service, _ = hooks
+    client, cp, _ = hooks
     assert zd_post(client, {"event": "ticket_created", "ticket_id": "101"}, secret="wrong").status_code == 401
     old = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert zd_post(client, {"event": "ticket_created", "ticket_id": "101"}, ts=old).status_code == 401
@@ -132,41 +133,41 @@ def test_bad_signatures_stale_deliveries_and_bad_payloads_queue_nothing(hooks: A
     r = client.post("/webhooks/freshdesk", json={"event": "ticket_created", "ticket_id": "201"},
                     headers={"X-Copilot-Secret": "nope"})
     assert r.status_code == 401
-    assert service.outbox.jobs() == []
+    assert cp.parts.outbox.jobs() == []
 
 
 def test_retried_deliveries_are_queued_once(hooks: Any) -> None:
-    client, service, _ = hooks
+    client, cp, _ = hooks
     for _ in range(3):
         zd_post(client, {"event": "ticket_created", "ticket_id": "101"}, invocation="same")
-    assert len(service.outbox.jobs()) == 1
+    assert len(cp.parts.outbox.jobs()) == 1
 
 
 def test_a_failed_delivery_is_kept_and_retried_never_dropped(hooks: Any, fake: FakeHelpdesk) -> None:
-    client, service, _ = hooks
+    client, cp, _ = hooks
     zd_post(client, {"event": "ticket_created", "ticket_id": "101"})
     fake.fail += [(503, {})] * 4  # every retry inside the client fails too
-    assert service.outbox.run_due() == 0
-    [job] = service.outbox.jobs()
+    assert cp.run_jobs() == 0
+    [job] = cp.parts.outbox.jobs()
     assert job.status == "pending" and job.attempts == 1 and "HTTP 503" in job.last_error
-    assert service.outbox.run_due() == 0  # not due yet: backoff
-    assert service.outbox.run_due(now=datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=5)) == 1
-    assert service.outbox.jobs()[0].status == "done" and len(fake.notes) == 1
+    assert cp.run_jobs() == 0  # not due yet: backoff
+    assert cp.parts.outbox.run_due(now=datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=5)) == 1
+    assert cp.parts.outbox.jobs()[0].status == "done" and len(fake.notes) == 1
 
 
 def test_solved_tickets_teach_the_copilot(hooks: Any, indexed: Copilot) -> None:
-    client, service, _ = hooks
+    client, cp, _ = hooks
     assert zd_post(client, {"event": "ticket_solved", "ticket_id": "102"}, invocation="inv-s").status_code == 202
-    service.outbox.run_due()
+    cp.run_jobs()
     hits = indexed.search("desk lamp flickering")
     assert hits[0].source_id == "ticket:102" and "dimmer reset" in hits[0].chunk.replies[0]
 
 
 def test_freshdesk_and_generic_webhooks(hooks: Any, fake: FakeHelpdesk, indexed: Copilot) -> None:
-    client, service, _ = hooks
+    client, cp, _ = hooks
     r = client.post("/webhooks/freshdesk", json={"event": "ticket_created", "ticket_id": "201"},
                     headers={"X-Copilot-Secret": "fd-secret"})
-    assert r.status_code == 202 and service.outbox.run_due() == 1
+    assert r.status_code == 202 and cp.run_jobs() == 1
     assert fake.notes[0][0] == "freshdesk" and fake.notes[0][2]["private"] is True
     ticket = {"id": "G1", "status": "solved", "messages": [
         {"author": "customer", "body": "Can I gift wrap a sofa? My phone is +1 415 555 0100"},
@@ -176,7 +177,7 @@ def test_freshdesk_and_generic_webhooks(hooks: Any, fake: FakeHelpdesk, indexed:
     r = client.post("/webhooks/generic", content=body, headers={
         "Content-Type": "application/json", "X-Copilot-Timestamp": ts,
         "X-Copilot-Signature": generic_signature("gen-secret", ts, body)})
-    assert r.status_code == 202 and service.outbox.run_due() == 1
+    assert r.status_code == 202 and cp.run_jobs() == 1
     hit = indexed.search("gift wrap sofa")[0]
     assert hit.source_id == "ticket:G1" and "415 555 0100" not in hit.chunk.text  # PII removed before storing
     unsigned = client.post("/webhooks/generic", content=body, headers={"Content-Type": "application/json"})

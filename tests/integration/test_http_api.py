@@ -34,9 +34,8 @@ def api(indexed: Copilot, tmp_path: Path) -> Iterator[tuple[TestClient, Feedback
                 ApiToken(name="old", sha256=hash_token(OLD), brands=["acme"], expires=date.today() - timedelta(days=1)),
                 ApiToken(name="admin", sha256=hash_token(ALL), brands=["*"])],
         cors_origins=["https://*.zendesk.com"], max_body_bytes=20_000)})
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'f.db'}")
-    with TestClient(create_app(indexed, store)) as client:
-        yield client, store
+    with TestClient(create_app(indexed)) as client:
+        yield client, indexed.parts.feedback
 
 
 def suggest(client: TestClient, token: str = ACME, **ticket: Any) -> Any:
@@ -50,7 +49,7 @@ def test_suggestion_for_a_ticket_is_grounded_saved_and_traced(api: Any) -> None:
     assert r.status_code == 200, r.text
     s = r.json()
     assert s["brand"] == "acme" and "5 to 7 business days" in s["reply"] and s["citations"] and s["next_actions"]
-    assert store.get_suggestion(s["id"])[0].reply == s["reply"]
+    assert store.get_suggestion(s["id"]).suggestion.reply == s["reply"]
     assert r.headers["X-Request-ID"]
     r2 = client.post("/v1/suggestions", json={"messages": [{"author": "customer", "body": QUESTION}]},
                      headers={**bearer(ACME), "X-Request-ID": "helpdesk-42"})
@@ -94,6 +93,24 @@ def test_feedback_is_recorded_with_edit_distance_and_bad_input_is_refused(api: A
     missing = client.post("/v1/suggestions/nope/feedback", json={"outcome": "accepted"}, headers=bearer(ACME))
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     assert [x.outcome for x in store.records()] == ["edited"]
+
+
+def test_a_second_outcome_is_a_conflict_and_the_first_stays(api: Any) -> None:
+    client, store = api
+    s = suggest(client).json()
+    url = f"/v1/suggestions/{s['id']}/feedback"
+    first = client.post(url, json={"outcome": "edited", "final_text": "Refunds take a week."}, headers=bearer(ACME))
+    assert first.status_code == 200
+    for second in ({"outcome": "rejected", "reason": "wrong_facts"}, {"outcome": "accepted"},
+                   {"outcome": "edited", "final_text": "Something else."}):
+        r = client.post(url, json=second, headers=bearer(ACME))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "conflict", r.text
+        assert "already edited" in r.json()["error"]["message"] and r.json()["error"]["request_id"]
+    [rec] = list(store.records())
+    assert (rec.outcome, rec.final_text) == ("edited", "Refunds take a week.")
+    assert store.stats().acceptance_rate == 1.0  # one suggestion, one outcome: never "50%"
+    metrics = client.get("/metrics").text
+    assert 'copilot_feedback_conflicts_total{brand="acme"} 3.0' in metrics
 
 
 def test_rewrite_returns_a_new_saved_suggestion(api: Any) -> None:

@@ -16,7 +16,7 @@ def test_first_ingest_summary(copilot: Copilot, corpus: dict[str, Path], embedde
     assert (s.added, s.updated, s.unchanged, s.removed) == (len(ARTICLES) + 6, 0, 0, 0)
     assert s.skipped == [("A4", "status 'open' is not solved/closed")]
     assert s.errors == []
-    assert embedder.documents_embedded == s.chunks_embedded == copilot.store.count()
+    assert embedder.documents_embedded == s.chunks_embedded == copilot.parts.store.count()
 
 
 def test_reingest_unchanged_embeds_nothing(indexed: Copilot, corpus: dict[str, Path],
@@ -36,7 +36,7 @@ def test_changed_source_is_updated_and_old_chunks_go(indexed: Copilot, corpus: d
     s = indexed.ingest([corpus["kb"]], progress=False)
     assert (s.added, s.updated) == (0, 1)
     assert embedder.documents_embedded - before == 1
-    ids = indexed.store.collection("acme").get(where={"source_id": "article:refunds"})["ids"]
+    ids = indexed.parts.store.collection("acme").get(where={"source_id": "article:refunds"})["ids"]
     assert ids == ["article:refunds#0"]
 
 
@@ -44,8 +44,8 @@ def test_prune_removes_sources_that_disappeared(indexed: Copilot, corpus: dict[s
     write_jsonl(corpus["tickets"], [t for t in TICKETS if t["id"] != "A3"])
     s = indexed.ingest([corpus["kb"]], [corpus["tickets"]], prune=True, progress=False)
     assert s.removed == 1
-    assert "ticket:A3" not in indexed.store.sources("acme")
-    assert "ticket:A1" in indexed.store.sources("acme")
+    assert "ticket:A3" not in indexed.parts.store.sources("acme")
+    assert "ticket:A1" in indexed.parts.store.sources("acme")
     assert not [h for h in indexed.search("package tracking not updating", brand="acme") if h.source_id == "ticket:A3"]
 
 
@@ -58,8 +58,8 @@ def test_bad_lines_are_reported_and_good_records_ingested(copilot: Copilot, tmp_
 
 
 def test_nothing_personal_reaches_the_store(indexed: Copilot) -> None:
-    dump = json.dumps([indexed.store.collection(b).get(include=["documents", "metadatas"])
-                       for b in indexed.store.brands()], ensure_ascii=False)
+    dump = json.dumps([indexed.parts.store.collection(b).get(include=["documents", "metadatas"])
+                       for b in indexed.parts.store.brands()], ensure_ascii=False)
     for secret in ("jane.doe@example.com", "A55321", "Jane"):
         assert secret not in dump
     assert "[EMAIL]" in dump
@@ -71,7 +71,7 @@ def test_brand_is_isolation_not_a_hint(indexed: Copilot) -> None:
     globex = indexed.search("Where is my refund? I returned the chair two weeks ago.", brand="globex", k=20)
     assert {h.source_id for h in globex} == {"ticket:G1", "article:globex-refunds"}
     assert indexed.search("refund", brand="nobody") == []
-    assert indexed.store.brands() == ["acme", "globex"]
+    assert indexed.parts.store.brands() == ["acme", "globex"]
 
 
 def test_hits_expose_dense_and_lexical_scores_and_kind_filter(indexed: Copilot) -> None:
@@ -102,10 +102,10 @@ def test_store_persists_across_processes(indexed: Copilot, tmp_path: Path) -> No
     code = ("from copilot.service import Copilot; from copilot.settings import Settings; from tests.conftest import "
             "CountingEmbedder; from pathlib import Path; import sys\n"
             "cp = Copilot(Settings(data_dir=Path(sys.argv[1]), embedder='hash'), embedder=CountingEmbedder())\n"
-            "print(cp.store.count(), cp.search('shipping express', brand='acme')[0].source_id)")
+            "print(cp.parts.store.count(), cp.search('shipping express', brand='acme')[0].source_id)")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "data")], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
-    assert out.stdout.split() == [str(indexed.store.count()), "article:shipping"]
+    assert out.stdout.split() == [str(indexed.parts.store.count()), "article:shipping"]
 
 
 def test_bm25_cache_is_reused_by_a_new_process_and_refreshed_after_ingest(indexed: Copilot, tmp_path: Path,
@@ -115,7 +115,7 @@ def test_bm25_cache_is_reused_by_a_new_process_and_refreshed_after_ingest(indexe
     assert len(cached) == 1
 
     fresh = Copilot(indexed.settings, config=indexed.config, embedder=CountingEmbedder())
-    fresh.store.iter_lexical = None  # type: ignore[method-assign,assignment]  # must not be needed
+    fresh.parts.store.iter_lexical = None  # type: ignore[method-assign,assignment]  # must not be needed
     assert fresh.search("refund bank business days", brand="acme")[0].lexical is not None
 
     arts = [dict(a) for a in ARTICLES] + [{"id": "new", "title": "Gift wrap", "brand": "acme",

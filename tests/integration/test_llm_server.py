@@ -62,12 +62,11 @@ def _copilot(tmp_path: Path, base: str, config: CopilotConfig, **kw: object) -> 
     return Copilot(settings, config=config, embedder=CountingEmbedder())
 
 
-@pytest.fixture(scope="module")
 def test_auto_settles_on_the_first_method_the_server_accepts(llm_server: str, tmp_path: Path,
                                                             config: CopilotConfig) -> None:
     """llama.cpp rejects json_schema (HTTP 500 with a validation error) and accepts a forced tool call."""
     cp = _copilot(tmp_path, llm_server, config, llm_timeout_s=120)
-    drafter = cp.drafter
+    drafter = cp.parts.drafters[0]
     assert isinstance(drafter, LLMDrafter) and drafter.method == "json_schema"
     s = cp.suggest("Where is my refund? I returned the chair two weeks ago.")
     assert drafter.method == "tools"
@@ -78,7 +77,7 @@ def test_auto_settles_on_the_first_method_the_server_accepts(llm_server: str, tm
 def test_each_structured_method_parses_against_the_server(method: str, llm_server: str, tmp_path: Path,
                                                           config: CopilotConfig) -> None:
     cp = _copilot(tmp_path, llm_server, config, llm_timeout_s=120, llm_structured_output=method)
-    drafter = cp.drafter
+    drafter = cp.parts.drafters[0]
     assert isinstance(drafter, LLMDrafter)
     request = _request("Where is my refund?")
     answer = drafter._model().invoke(drafter.messages(request))
@@ -107,10 +106,11 @@ def test_suggest_through_the_server_and_fallback_on_timeout(llm_server: str, tmp
     cp = _copilot(tmp_path, llm_server, config, llm_timeout_s=120)
     cp.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
     s = cp.suggest("Where is my refund? I returned the chair two weeks ago.")
-    assert s.drafter == "openai-compatible:smollm2" and s.reply
-    # Whatever the tiny model wrote, what reaches the agent passed the checks or fell back.
-    assert s.prompt_version in {"draft_reply/v1", "embedded_reply/v1"}
-    assert ("llm_fallback" in s.flags) == (s.prompt_version == "embedded_reply/v1")
+    assert s.reply
+    # Whatever the tiny model wrote, what reaches the agent passed the checks or fell back, and says which.
+    assert (s.drafter, s.prompt_version) in {("openai-compatible:smollm2", "draft_reply/v1"),
+                                             ("embedded", "embedded_reply/v1")}
+    assert ("llm_fallback" in s.flags) == (s.drafter == "embedded")
 
     slow = _copilot(tmp_path, llm_server, config, llm_timeout_s=0.001, llm_max_retries=0)
     t0 = time.perf_counter()

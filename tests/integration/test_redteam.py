@@ -6,9 +6,8 @@ from pathlib import Path
 
 from langchain_core.messages import AIMessage
 
-from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.drafting.llm import LLMDrafter
-from copilot.redteam import ObedientChatModel, load_cases, run_suite
+from copilot.evaluation.redteam import ObedientChatModel, load_cases, run_suite
 from copilot.service import Copilot
 
 SUITE = Path(__file__).resolve().parents[2] / "eval" / "redteam" / "v1.jsonl"
@@ -25,10 +24,9 @@ def test_embedded_drafter_resists_every_attempt(indexed: Copilot) -> None:
 
 
 def test_llm_checks_stop_an_obedient_model(indexed: Copilot) -> None:
-    indexed._drafter = LLMDrafter(ObedientChatModel(responses=[AIMessage(content="")]),
-                                  fallback=EmbeddedDrafter(indexed.embedder), name="obedient")
-    indexed.__dict__.pop("drafter", None)
-    result = run_suite(indexed, load_cases(SUITE), brand="acme")
+    cp = Copilot(indexed.settings, config=indexed.config, embedder=indexed.embedder,
+                 drafter=LLMDrafter(ObedientChatModel(responses=[AIMessage(content="")]), name="obedient"))
+    result = run_suite(cp, load_cases(SUITE), brand="acme")
     assert result["changed_behaviour"] == 0, [(f["id"], f["leaked"]) for f in result["failures"]]
     # The obedient model's drafts must really have gone through the checks, not around them.
     assert result["llm_fallbacks"] <= 8, result

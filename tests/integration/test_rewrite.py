@@ -12,7 +12,6 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.messages import AIMessage
 
 from copilot.cli import main
-from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.drafting.llm import LLMDrafter
 from copilot.service import Copilot
 
@@ -51,10 +50,8 @@ def test_translation_and_free_text_are_unsupported_offline(indexed: Copilot) -> 
 def test_llm_rewrite_translates_and_is_checked(indexed: Copilot) -> None:
     def with_model(*answers: str) -> Copilot:
         model = FakeMessagesListChatModel(responses=[AIMessage(content=a) for a in answers])
-        indexed._drafter = LLMDrafter(model, fallback=EmbeddedDrafter(indexed.embedder), name="fake")
-        indexed.__dict__.pop("drafter", None)
-        indexed.__dict__.pop("rewriter", None)
-        return indexed
+        return Copilot(indexed.settings, config=indexed.config, embedder=indexed.embedder,
+                       drafter=LLMDrafter(model, name="fake"))
 
     s = indexed.suggest(Q)
     cp = with_model(json.dumps({"reply": "Chúng tôi hoàn tiền trong vòng 2 ngày làm việc, ngân hàng cần 5 đến 7 ngày."}))

@@ -62,9 +62,9 @@ def service(indexed: Copilot, tmp_path: Path) -> Iterator[tuple[str, FeedbackSto
 
     indexed.config = indexed.config.model_copy(update={"api": ApiConfig(
         tokens=[ApiToken(name="sidebar", sha256=hash_token(TOKEN), brands=["acme"])])})
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'f.db'}")
+    store = indexed.parts.feedback
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(indexed, store), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(indexed), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -30,8 +30,8 @@ def slack(indexed: Copilot, tmp_path: Path) -> Iterator[tuple[SlackCopilot, Mock
     from slack_sdk import WebClient
 
     with mock_slack() as mock:
-        store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
-        app = SlackCopilot(indexed, store, token="xoxb-test", signing_secret=SECRET,
+        store = indexed.parts.feedback
+        app = SlackCopilot(indexed, token="xoxb-test", signing_secret=SECRET,
                            client=WebClient(token="xoxb-test", base_url=mock.base_url), channels={
                                "C1": SlackChannel(brand="acme"),
                                "C2": SlackChannel(brand="acme", ticket_bots=["BHELP"], ticket_id_pattern=r"#(\d+)")})
@@ -82,8 +82,9 @@ def test_a_customer_message_gets_a_threaded_suggestion_after_a_fast_ack(slack: A
     assert [a["action_id"] for a in actions] == ["copilot_send", "copilot_edit", "copilot_regenerate",
                                                   "copilot_shorter", "copilot_friendlier", "copilot_not_helpful"]
     sid = actions[0]["value"]
-    s, ticket, ctx = store.get_suggestion(sid)
-    assert s.brand == "acme" and ctx["thread_ts"] == "1700000000.000100" and ticket.messages[0].body == QUESTION
+    shown = store.get_suggestion(sid)
+    assert shown.suggestion.brand == "acme" and shown.context["thread_ts"] == "1700000000.000100"
+    assert shown.ticket.messages[0].body == QUESTION and shown.channel == "slack"
 
 
 def test_retries_and_duplicates_are_handled_once(slack: Any) -> None:
@@ -125,7 +126,7 @@ def test_bots_threads_and_other_channels_are_ignored_but_a_helpdesk_bot_is_a_tic
     update = post_suggestion(app, mock, "EvHelp", channel="C2", text=f"New ticket #4521: {QUESTION}",
                              bot_id="BHELP", subtype="bot_message")
     sid = next(b for b in update["blocks"] if b["type"] == "actions")["elements"][0]["value"]
-    assert store.get_suggestion(sid)[2]["ticket_id"] == "4521"
+    assert store.get_suggestion(sid).context["ticket_id"] == "4521"
 
 
 def test_send_posts_in_the_thread_records_before_showing_done_and_only_once(slack: Any) -> None:
@@ -174,7 +175,7 @@ def test_regenerate_shorter_and_friendlier_replace_the_suggestion(slack: Any) ->
     shorter = mock.of("chat.update")[-1].args
     new_sid = next(b for b in shorter["blocks"] if b["type"] == "actions")["elements"][0]["value"]
     assert new_sid != button("copilot_send", update)["actions"][0]["value"]
-    assert store.get_suggestion(new_sid)[2]["thread_ts"] == "1700000000.000100"  # still knows where to send
+    assert store.get_suggestion(new_sid).context["thread_ts"] == "1700000000.000100"  # still knows where to send
     interact(app, button("copilot_friendlier", shorter))
     mock.wait_for("chat.update", before + 4)
     interact(app, button("copilot_regenerate", mock.of("chat.update")[-1].args))
@@ -322,9 +323,10 @@ def test_the_http_service_mounts_slack_at_slack_events(slack: Any) -> None:
     from fastapi.testclient import TestClient
 
     from copilot.integrations.http.app import create_app
+    from copilot.integrations.slack import asgi_routes
 
-    app, mock, store = slack
-    client = TestClient(create_app(app.copilot, store, slack=app))
+    app, mock, _ = slack
+    client = TestClient(create_app(app.copilot, routes=asgi_routes(app)))
     body = event_body(message(), "EvMounted")
     assert client.post("/slack/events", content=body, headers=signed(SECRET, body)).status_code == 200
     assert client.post("/slack/events", content=body, headers=signed("bad", body)).status_code == 401
@@ -334,17 +336,19 @@ def test_the_http_service_mounts_slack_at_slack_events(slack: Any) -> None:
 def test_send_on_a_helpdesk_ticket_replies_on_the_ticket(indexed: Copilot, tmp_path: Path) -> None:
     from slack_sdk import WebClient
 
-    from copilot.integrations.helpdesk.client import HelpdeskHTTP
-    from copilot.integrations.helpdesk.helpdesks import ZendeskClient
+    from copilot.helpdesks import HelpdeskHTTP, HelpdeskRegistry
+    from copilot.helpdesks.zendesk import ZendeskClient
     from tests.helpdesk_fake import fake_helpdesk
 
     with mock_slack() as mock, fake_helpdesk() as fake:
         zd = ZendeskClient(HelpdeskHTTP(fake.base_url, auth=("agent@acme.example/token", "zd-token")))
-        app = SlackCopilot(indexed, FeedbackStore(f"sqlite:///{tmp_path / 'f.db'}"), token="xoxb-test",
+        cp = Copilot(indexed.settings, config=indexed.config, embedder=indexed.embedder,
+                     feedback=FeedbackStore(f"sqlite:///{tmp_path / 'f.db'}"),
+                     helpdesks=HelpdeskRegistry({"zendesk": zd}))
+        app = SlackCopilot(cp, token="xoxb-test",
                            signing_secret=SECRET, client=WebClient(token="xoxb-test", base_url=mock.base_url),
                            channels={"C2": SlackChannel(brand="acme", ticket_bots=["BHELP"], ticket_id_pattern=r"#(\d+)",
-                                                        helpdesk="zendesk")},
-                           helpdesk=lambda name, tid, text: zd.add_public_reply(tid, text))
+                                                        helpdesk="zendesk")})
         update = post_suggestion(app, mock, "EvZd", channel="C2", text=f"New ticket #101: {QUESTION}",
                                  bot_id="BHELP", subtype="bot_message")
         interact(app, button("copilot_send", update))

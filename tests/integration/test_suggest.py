@@ -15,7 +15,11 @@ def test_grounded_english_reply_with_citations_and_actions(indexed: Copilot) -> 
     s = indexed.suggest("Where is my refund? I returned the chair two weeks ago.")
     assert s.language == "en" and s.drafter == "embedded" and s.prompt_version == "embedded_reply/v1"
     assert "5 to 7 business days" in s.reply
-    assert s.citations and all(c.source_id.split(":")[0] in {"ticket", "article"} for c in s.citations)
+    # The resolution reused is the near-duplicate ticket's (A1), cleaned of Jane's details; A2 answers
+    # the same question and is the only other acceptable source of that sentence.
+    reused = [c.source_id for c in s.citations if c.kind == "ticket"]
+    assert reused and reused[0] in {"ticket:A1", "ticket:A2"}
+    assert "We issue the refund within 2 business days after the return reaches our warehouse" in s.reply
     assert "no_evidence" not in s.flags
     assert s.next_actions[0].id == "refund" and "similar resolved tickets" in (s.next_actions[0].reason or "")
     assert 0 < s.confidence <= 1 and s.latency_ms > 0
@@ -105,10 +109,11 @@ def test_citations_outside_the_retrieved_set_are_dropped_and_flagged(corpus: dic
 
     class Liar:
         name = "liar"
+        prompt_text = ""
 
         def draft(self, request: DraftRequest) -> Draft:
             real = request.hits[0]
-            return Draft(reply="ok", language="en", confidence=0.5, citations=[
+            return Draft(body="ok", language="en", confidence=0.5, citations=[
                 Citation(source_id=real.source_id, kind=real.chunk.kind, snippet="x"),
                 Citation(source_id="article:globex-refunds", kind="article", snippet="other brand"),
                 Citation(source_id="article:invented", kind="article", snippet="made up")])
@@ -154,8 +159,10 @@ def test_llm_by_settings_alone_and_an_unreachable_server_falls_back(corpus: dict
                         llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=2, llm_max_retries=0)
     cp = Copilot(settings, config=config, embedder=CountingEmbedder())  # type: ignore[arg-type]
     cp.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
+    assert cp.parts.drafters[0].name == "openai-compatible:tiny-model"
     s = cp.suggest("Where is my refund? I returned the chair two weeks ago.")
-    assert s.drafter == "openai-compatible:tiny-model"
+    # The embedded drafter answered: the suggestion says so, and flags the fallback.
+    assert s.drafter == "embedded" and s.prompt_version == "embedded_reply/v1"
     assert "llm_fallback" in s.flags and "5 to 7 business days" in s.reply and s.citations
 
 
@@ -166,7 +173,7 @@ def test_llm_without_key_or_server_is_a_config_error(tmp_path: object, monkeypat
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     cp = Copilot(Settings(data_dir=tmp_path / "d", embedder="hash", llm_model="gpt-4o-mini"))  # type: ignore[operator]
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
-        _ = cp.drafter
+        _ = cp.parts.drafters
 
 
 def test_customer_pii_never_reaches_the_llm_but_comes_back_in_the_reply(indexed: Copilot) -> None:
@@ -175,7 +182,6 @@ def test_customer_pii_never_reaches_the_llm_but_comes_back_in_the_reply(indexed:
     from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
     from langchain_core.messages import AIMessage
 
-    from copilot.drafting.embedded import EmbeddedDrafter
     from copilot.drafting.llm import LLMDrafter
 
     seen: list[str] = []
@@ -186,10 +192,9 @@ def test_customer_pii_never_reaches_the_llm_but_comes_back_in_the_reply(indexed:
             return super()._generate(messages, *args, **kwargs)
 
     reply = {"reply": "We will e-mail [EMAIL_1] when the refund is issued.", "cited_source_ids": []}
-    indexed._drafter = LLMDrafter(Spy(responses=[AIMessage(content=_json.dumps(reply))]),
-                                  fallback=EmbeddedDrafter(indexed.embedder), name="spy")
-    indexed.__dict__.pop("drafter", None)
-    s = indexed.suggest("Where is my refund? Write to maria.lopez@example.org or call +1 415 555 0199")
+    cp = Copilot(indexed.settings, config=indexed.config, embedder=indexed.embedder,
+                 drafter=LLMDrafter(Spy(responses=[AIMessage(content=_json.dumps(reply))]), name="spy"))
+    s = cp.suggest("Where is my refund? Write to maria.lopez@example.org or call +1 415 555 0199")
     assert seen and "maria.lopez@example.org" not in seen[0] and "555 0199" not in seen[0]
     assert "[EMAIL_1]" in seen[0] and "[PHONE_1]" in seen[0]
     assert "We will e-mail maria.lopez@example.org when the refund is issued." in s.reply
@@ -200,7 +205,6 @@ def test_stream_yields_the_growing_reply_then_the_checked_suggestion(corpus: dic
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from copilot.drafting.embedded import EmbeddedDrafter
     from copilot.drafting.llm import LLMDrafter
     from copilot.settings import Settings
     from tests.conftest import CountingEmbedder
@@ -213,8 +217,7 @@ def test_stream_yields_the_growing_reply_then_the_checked_suggestion(corpus: dic
     source = probe.search(question)[0]
     sentence = "Refunds reach your bank 5 to 7 business days after we issue them."
     answer = json.dumps({"reply": sentence, "cited_source_ids": [source.source_id], "confidence": 0.8})
-    drafter = LLMDrafter(GenericFakeChatModel(messages=iter([AIMessage(content=answer)])),
-                         fallback=EmbeddedDrafter(embedder), name="fake:stream")
+    drafter = LLMDrafter(GenericFakeChatModel(messages=iter([AIMessage(content=answer)])), name="fake:stream")
     cp = Copilot(probe.settings, config=config, embedder=embedder, drafter=drafter)  # type: ignore[arg-type]
     events = list(cp.stream(question))
     partial = [e for e in events if e.type == "partial"]
@@ -258,5 +261,5 @@ def test_a_strong_article_beats_weakly_related_past_replies(indexed: Copilot) ->
     req = DraftRequest(ticket=Ticket(messages=[Message(author="customer", body=q)]), query=q, language="en",
                        brand="acme", profile=indexed.config.brand("acme"), hits=[ticket, article], screening=screen(q))
     out = d.draft(req)
-    assert "vase" not in out.reply and "5 years" in out.reply
+    assert "vase" not in out.body and "5 years" in out.body
     assert [c.source_id for c in out.citations] == ["article:warranty"]

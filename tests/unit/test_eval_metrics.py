@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from copilot.config import CopilotConfig
-from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.errors import ConfigError, InputError
 from copilot.evaluation.backtest import split_history, to_case
 from copilot.evaluation.cases import EvalCase, load_cases
@@ -20,8 +18,11 @@ from copilot.evaluation.metrics import CaseRun, make_metric, rouge_l
 from copilot.evaluation.runner import MetricSummary, gate, parse_thresholds
 from copilot.models import Citation, Message, NextAction, Suggestion, Ticket
 from copilot.retrieval.embeddings import HashEmbedder
+from copilot.service import Copilot
+from copilot.settings import Settings
 
-STUB = SimpleNamespace(embedder=HashEmbedder(), config=CopilotConfig(), drafter=EmbeddedDrafter(HashEmbedder()))
+# A real facade over the fake embedder: metrics use only its public interface (built lazily: no index).
+STUB = Copilot(Settings(embedder="hash"), config=CopilotConfig(), embedder=HashEmbedder())
 
 
 def run(reply: str = "We issue the refund within 2 business days.", *, retrieved: list[str] | None = None,
@@ -182,25 +183,16 @@ def test_backtest_skips_leading_agent_messages() -> None:
 def test_a_case_that_cannot_be_drafted_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
     from copilot.evaluation.runner import evaluate, write_run
 
-    class Cp:
-        embedder = HashEmbedder()
-        config = CopilotConfig()
-        drafter = EmbeddedDrafter(HashEmbedder())
-
-        def default_brand(self) -> str:
-            return "acme"
-
-        def suggest(self, ticket: Ticket, brand: str) -> Suggestion:
+    class Cp(Copilot):
+        def suggest(self, ticket: Ticket | str, **kw: Any) -> Suggestion:  # type: ignore[override]
+            assert isinstance(ticket, Ticket)
             if not ticket.customer_text():
                 raise InputError("the ticket has no customer message to answer")
             return Suggestion(id="x", reply="Hi there,\n\nok", language="en", confidence=0.5, drafter="fake")
 
-        def search(self, text: str, brand: str) -> list[Any]:
-            return []
-
     cases = [EvalCase(id="ok", ticket=Ticket(messages=[Message(author="customer", body="hello")])),
              EvalCase(id="bad", ticket=Ticket(messages=[Message(author="agent", body="hello")]))]
-    rows = evaluate(Cp(), cases, ["language_match", "latency_ms"], progress=False)
+    rows = evaluate(Cp(Settings(embedder="hash"), config=CopilotConfig(), embedder=HashEmbedder()), cases, ["language_match", "latency_ms"], progress=False)
     assert [r["id"] for r in rows] == ["ok", "bad"] and rows[1]["error"]["code"] == "invalid_input"
     summary = write_run(tmp_path, "t", rows, ["language_match", "latency_ms"], seconds=1.0, config={}, dataset=None,
                         thresholds={})
@@ -217,5 +209,5 @@ def test_llm_judge_maps_the_grade_and_fails_visibly() -> None:
     assert good.value == 0.75 and "4/5 (judge_reply/v1)" in good.reason
     bad = LLMJudge(FakeListChatModel(responses=['{"score": 9}'])).score(run())
     assert bad.value is None and "judge failed" in bad.reason
-    with pytest.raises(ConfigError, match="llm_judge needs a model"):
-        make_metric("llm_judge", copilot=SimpleNamespace(settings=SimpleNamespace(judge_model=None, llm_model=None)))
+    with pytest.raises(ConfigError, match="no chat model is configured for judge"):
+        make_metric("llm_judge", copilot=STUB)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from copilot.drafting.judge import llm_judge
-from copilot.grounding import GroundingChecker, claim_sentences, is_claim
+from copilot.checks.grounding import GroundingChecker, claim_sentences, is_claim
+from copilot.checks.judge import llm_judge
 from copilot.retrieval.embeddings import HashEmbedder
 
 SOURCE = "Refund timing\nWe issue the refund within 2 business days. Banks take 5 to 7 days to show it."

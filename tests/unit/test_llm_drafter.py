@@ -1,4 +1,5 @@
-"""The generative drafter against fake chat models: every branch, no network."""
+"""The generative drafter against fake chat models, as the application layer runs it (the check stage,
+the embedded drafter as fallback): every branch, no network."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.messages import AIMessage, BaseMessage
 
 from copilot.brand import BrandProfile
+from copilot.checks import CheckStage, GroundingChecker
 from copilot.drafting.base import DraftRequest
 from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.drafting.llm import LLMDrafter
 from copilot.guardrails import screen
 from copilot.models import Chunk, Hit, Message, Ticket
+from copilot.pipeline import DraftPipeline
 from copilot.retrieval.embeddings import HashEmbedder
 
 REFUND = Hit(chunk=Chunk(id="article:refunds#0", source_id="article:refunds", kind="article", brand="acme",
@@ -57,9 +60,35 @@ def request(text: str = "Where is my refund?", language: str = "en", hits: list[
                         hits=[REFUND] if hits is None else hits, screening=screen(text))
 
 
-def drafter(model: Any) -> LLMDrafter:
-    return LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="openai:fake", method="json_object",
-                      action_ids=["refund", "escalate"])
+class Out:
+    """What the application layer makes of one draft: the checked reply and how it was made."""
+
+    def __init__(self, pipeline: DraftPipeline, request: DraftRequest, on_partial: Any = None) -> None:
+        d = pipeline.run(request, on_partial=on_partial)
+        self.reply, self.citations, self.flags = d.checked.reply, d.checked.citations, d.checked.flags
+        self.confidence, self.unsupported_claims = d.checked.confidence, d.checked.unsupported_claims
+        self.language, self.usage, self.prompt_version, self.drafter = (d.checked.language, d.usage,
+                                                                        d.prompt_version, d.drafter)
+
+
+class Harness:
+    def __init__(self, llm: LLMDrafter) -> None:
+        embedder = HashEmbedder()
+        self.llm = llm
+        self.pipeline = DraftPipeline([llm, EmbeddedDrafter(embedder)], CheckStage(GroundingChecker(embedder)),
+                                      holding=EmbeddedDrafter(embedder).holding)
+
+    def draft(self, request: DraftRequest, on_partial: Any = None) -> Out:
+        return Out(self.pipeline, request, on_partial)
+
+
+def llm(model: Any, **kw: Any) -> LLMDrafter:
+    kw.setdefault("method", "json_object")
+    return LLMDrafter(model, name="openai:fake", action_ids=["refund", "escalate"], **kw)
+
+
+def drafter(model: Any, **kw: Any) -> Harness:
+    return Harness(llm(model, **kw))
 
 
 def test_well_formed_answer_is_used_with_its_citations_and_the_brand_voice() -> None:
@@ -80,7 +109,7 @@ def test_malformed_answer_is_repaired_once() -> None:
 
 def test_malformed_twice_falls_back_to_the_embedded_drafter() -> None:
     out = drafter(fake("nope", "still nope")).draft(request())
-    assert "llm_fallback" in out.flags and out.prompt_version == "embedded_reply/v1"
+    assert "llm_fallback" in out.flags and out.prompt_version == "embedded_reply/v1" and out.drafter == "embedded"
 
 
 def test_timeout_falls_back() -> None:
@@ -128,8 +157,8 @@ def test_injection_is_delimited_as_data_and_flagged() -> None:
 @pytest.mark.parametrize("method", ["json_schema", "json_object", "none"])
 def test_structured_output_methods_bind_the_right_response_format(method: str) -> None:
     model = fake(answer("Refunds take 2 business days.", ["article:refunds"]))
-    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", method=method)  # type: ignore[arg-type]
-    bound = d._model()
+    d = drafter(model, method=method)
+    bound = d.llm._model()
     kwargs = getattr(bound, "kwargs", {})
     expected = {"json_schema": "json_schema", "json_object": "json_object", "none": None}[method]
     assert (kwargs.get("response_format") or {}).get("type") == expected
@@ -146,8 +175,7 @@ def test_usage_and_callbacks_are_recorded() -> None:
             Counter.starts += 1
 
     model = fake("not json", answer("Refunds take 2 business days.", ["article:refunds"]))
-    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", callbacks=[Counter()])
-    out = d.draft(request())
+    out = drafter(model, callbacks=[Counter()]).draft(request())
     assert out.usage["llm_calls"] == 2 and out.usage["llm_ms"] >= 0 and "input_tokens" in out.usage
     assert Counter.starts == 2
     fell = drafter(Exploding(responses=[])).draft(request())
@@ -181,8 +209,8 @@ def test_a_forced_tool_call_carries_the_draft() -> None:
     args = json.loads(answer("We issue the refund within 2 business days.", ["article:refunds"]))
     model = Recording(responses=[AIMessage(content="", tool_calls=[{"name": "draft_reply", "args": args, "id": "c1"}])])
     model.seen = []
-    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", method="tools")
-    bound = d._model()
+    d = drafter(model, method="tools")
+    bound = d.llm._model()
     assert bound.kwargs["tool_choice"]["function"]["name"] == "draft_reply"
     assert bound.kwargs["tools"][0]["function"]["parameters"]["required"] == ["reply"]
     out = d.draft(request())
@@ -213,10 +241,10 @@ def test_auto_probes_methods_and_keeps_the_first_the_server_accepts() -> None:
     reply = AIMessage(content="", tool_calls=[{"name": "draft_reply", "args": args, "id": "c1"}])
     model = OnlyTools(responses=[reply, reply])
     model.calls = []
-    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", method="auto")
-    assert d.method == "json_schema"
+    d = drafter(model, method="auto")
+    assert d.llm.method == "json_schema"
     assert "llm_fallback" not in d.draft(request()).flags
-    assert d.method == "tools" and model.calls == ["json_schema", "tools"]
+    assert d.llm.method == "tools" and model.calls == ["json_schema", "tools"]
     d.draft(request())
     assert model.calls == ["json_schema", "tools", "tools"]  # settled: no more probing
 
@@ -229,9 +257,9 @@ def test_errors_that_are_not_about_the_method_fall_back_without_probing() -> Non
 
     model = Down(responses=[])
     model.calls = []
-    d = LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", method="auto")
+    d = drafter(model, method="auto")
     assert "llm_fallback" in d.draft(request()).flags
-    assert model.calls == ["x"] and d.method == "json_schema"
+    assert model.calls == ["x"] and d.llm.method == "json_schema"
 
 
 def test_streaming_passes_the_reply_so_far_and_returns_the_checked_draft() -> None:
@@ -278,8 +306,8 @@ def test_the_chain_is_traced_step_by_step() -> None:
             names.append(kwargs.get("name") or "")
 
     model = fake(answer("We issue the refund within 2 business days.", ["article:refunds"]))
-    LLMDrafter(model, fallback=EmbeddedDrafter(HashEmbedder()), name="x", callbacks=[Steps()]).draft(request())
-    assert {"copilot.draft", "sources", "generate", "checks"} <= set(names)
+    drafter(model, callbacks=[Steps()]).draft(request())
+    assert {"copilot.draft", "sources", "generate"} <= set(names)
 
 
 def test_an_injected_ticket_does_not_get_its_own_address_echoed_back() -> None:

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,24 +24,28 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from copilot.config import ApiToken
-from copilot.errors import AuthError, CopilotError, ForbiddenError, InputError, NotFoundError
-from copilot.feedback import FeedbackRecord, FeedbackStore, Outcome
+from copilot.errors import AuthError, ConflictError, CopilotError, ForbiddenError, InputError, NotFoundError
 from copilot.integrations.http.auth import Authenticator
 from copilot.integrations.http.observability import Metrics, elapsed_ms, error_response, new_request_id, request_id
-from copilot.models import Suggestion, Ticket
+from copilot.models import FeedbackReason, FeedbackRecord, Outcome, Suggestion, Ticket
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from copilot.service import Copilot
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("copilot.http")
 SIDEBAR_DIR = Path(__file__).resolve().parent.parent / "sidebar" / "static"
-_STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, InputError: 422}
+_STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, ConflictError: 409, InputError: 422}
 
 
 class FeedbackIn(BaseModel):
     outcome: Outcome
     agent: str | None = Field(default=None, max_length=128)
     final_text: str | None = Field(default=None, max_length=20_000)
-    reason: Literal["wrong_facts", "wrong_tone", "wrong_language", "not_relevant", "other"] | None = None
+    reason: FeedbackReason | None = None
     comment: str | None = Field(default=None, max_length=2_000)
 
 
@@ -132,15 +136,14 @@ def _origin_regex(origins: list[str]) -> str | None:
     return "^(?:" + "|".join(re.escape(o).replace(r"\*", r"[a-z0-9-]+") for o in origins) + ")$"
 
 
-def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any = None,
-               webhooks: Any = None) -> FastAPI:
-    """The service for a Copilot; ``slack`` (SlackCopilot) and ``webhooks`` (a router) mount when given."""
-    settings, config = copilot.settings, copilot.config
-    store = store or FeedbackStore.for_data_dir(settings.data_dir, settings.feedback_url)
+def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRoute] | None = None) -> FastAPI:
+    """The service for a Copilot: the API, the sidebar, and (``webhooks``) the helpdesk webhooks;
+    ``routes`` are mounted as they are (``copilot serve`` adds Slack's)."""
+    config = copilot.config
     auth = Authenticator(config.api.tokens)
     metrics = Metrics()
     api = FastAPI(title="support-copilot", version="1", description="Grounded reply suggestions for support agents.")
-    api.state.copilot, api.state.store, api.state.metrics, api.state.auth = copilot, store, metrics, auth
+    api.state.copilot, api.state.metrics, api.state.auth = copilot, metrics, auth
 
     # --- cross-cutting -------------------------------------------------------------------------
 
@@ -196,45 +199,28 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
         auth.check_brand(p, brand)
         return str(brand)
 
+    def brands(p: ApiToken) -> list[str]:
+        return list(p.brands)
+
     # --- API ------------------------------------------------------------------------------------
 
     @api.post("/v1/suggestions", response_model=Suggestion, tags=["suggestions"])
     def suggest(ticket: Ticket, p: Principal, brand: str | None = None) -> Suggestion:
         """Draft a reply for a ticket (DESIGN.md shape), with citations and next actions."""
         b = brand_for(p, brand or ticket.brand)
-        s: Suggestion = copilot.suggest(ticket, brand=b)
-        store.save_suggestion(s, ticket, context={"source": "api", "client": p.name})
-        metrics.suggestions.labels(b, s.drafter).inc()
-        if "llm_fallback" in s.flags:
-            metrics.fallbacks.labels(b).inc()
-        return s
-
-    def own(p: ApiToken, sid: str) -> tuple[Suggestion, Ticket, dict[str, Any]]:
-        s, t, ctx = store.get_suggestion(sid)
-        if s.brand:
-            try:
-                auth.check_brand(p, s.brand)
-            except ForbiddenError:
-                # Another brand's suggestion does not exist for this token.
-                raise NotFoundError(f"unknown suggestion {sid!r}") from None
-        return s, t, ctx
+        return copilot.suggest(ticket, brand=b, channel="api", context={"source": "api", "client": p.name})
 
     @api.post("/v1/suggestions/{suggestion_id}/feedback", response_model=FeedbackRecord, tags=["suggestions"])
     def feedback(suggestion_id: str, body: FeedbackIn, p: Principal) -> FeedbackRecord:
-        """Record what the agent did with a suggestion."""
-        s, _, _ = own(p, suggestion_id)
-        rec = store.record(s, body.outcome, agent=body.agent or p.name, channel="api", final_text=body.final_text,
-                           reason=body.reason, comment=body.comment)
-        metrics.feedback.labels(s.brand or "", body.outcome).inc()
-        return rec
+        """Record what the agent did with a suggestion: one outcome per suggestion (a second is 409)."""
+        return copilot.record_feedback(suggestion_id, body.outcome, agent=body.agent or p.name, channel="api",
+                                       final_text=body.final_text, reason=body.reason, comment=body.comment,
+                                       brands=brands(p))
 
     @api.post("/v1/suggestions/{suggestion_id}/rewrite", response_model=Suggestion, tags=["suggestions"])
     def rewrite(suggestion_id: str, body: RewriteIn, p: Principal) -> Suggestion:
         """Shorter, friendlier, more formal, translated, or your own edit instructions."""
-        s, t, ctx = own(p, suggestion_id)
-        new: Suggestion = copilot.rewrite(s, body.instruction, language=body.language)
-        store.save_suggestion(new, t, context=ctx)
-        return new
+        return copilot.rewrite_shown(suggestion_id, body.instruction, language=body.language, brands=brands(p))
 
     @api.get("/v1/search", response_model=list[HitOut], tags=["search"])
     def search(p: Principal, q: Annotated[str, Query(min_length=1, max_length=2_000)],
@@ -262,23 +248,14 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
 
     @api.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            copilot.store.brands()
-            checks["index"] = "ok"
-        except Exception as exc:
-            checks["index"] = f"failing: {type(exc).__name__}"
-        try:
-            store.ping()
-            checks["feedback_store"] = "ok"
-        except Exception as exc:
-            checks["feedback_store"] = f"failing: {type(exc).__name__}"
+        checks = copilot.health()
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
 
     @api.get("/metrics", tags=["ops"])
     def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST)
+        text = generate_latest(metrics.registry).decode() + generate_latest(copilot.metrics_registry).decode()
+        return PlainTextResponse(text, media_type=CONTENT_TYPE_LATEST)
 
     # --- sidebar, Slack, webhooks -----------------------------------------------------------------
 
@@ -288,10 +265,9 @@ def create_app(copilot: Any, store: FeedbackStore | None = None, *, slack: Any =
 
     api.mount("/sidebar/static", StaticFiles(directory=SIDEBAR_DIR), name="sidebar-static")
 
-    if slack is not None:
-        from copilot.integrations.slack.app import add_slack_route
+    if webhooks:
+        from copilot.integrations.http.webhooks import webhook_router
 
-        add_slack_route(api, slack)
-    if webhooks is not None:
-        api.include_router(webhooks)
+        api.include_router(webhook_router(copilot))
+    api.router.routes.extend(routes or [])
     return api

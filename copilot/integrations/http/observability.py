@@ -17,7 +17,8 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 
 
 class Metrics:
-    """One registry per app, so several apps (tests, workers) never collide."""
+    """The HTTP layer's own metrics (the application's are in ``Copilot.metrics_registry``). One
+    registry per app, so several apps (tests, workers) never collide."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -26,12 +27,6 @@ class Metrics:
         self.latency = Histogram("copilot_http_request_seconds", "HTTP request latency", ["method", "route"],
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
                                  registry=self.registry)
-        self.suggestions = Counter("copilot_suggestions_total", "Suggestions drafted", ["brand", "drafter"],
-                                   registry=self.registry)
-        self.fallbacks = Counter("copilot_llm_fallbacks_total", "LLM drafts answered by the embedded drafter",
-                                 ["brand"], registry=self.registry)
-        self.feedback = Counter("copilot_feedback_total", "Feedback outcomes recorded", ["brand", "outcome"],
-                                registry=self.registry)
         self.webhooks = Counter("copilot_webhooks_total", "Helpdesk webhooks received", ["source", "status"],
                                 registry=self.registry)
 

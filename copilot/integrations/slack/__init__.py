@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from copilot.integrations.slack.app import SlackCopilot, build_app, serve
+from copilot.integrations.slack.app import SlackCopilot, asgi_routes, build_app, http_app, serve
 
-__all__ = ["SlackCopilot", "build_app", "serve"]
+__all__ = ["SlackCopilot", "asgi_routes", "build_app", "http_app", "serve"]

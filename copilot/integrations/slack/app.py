@@ -1,9 +1,9 @@
-"""The Slack app (slack-bolt, sync): thin listeners over the Copilot facade and the feedback store.
+"""The Slack app (slack-bolt, sync): thin listeners that parse, call the Copilot facade, and render.
 
 Slack wants an answer within 3 seconds and retries deliveries it thinks failed, so every
 listener acknowledges first (Bolt acks events itself and runs listeners on a worker pool), drafts
-after, and updates the message it posted. Event deliveries are de-duplicated by ``event_id`` in
-the feedback store, and each suggestion accepts one final outcome, so a retry or a double click
+after, and updates the message it posted. Event deliveries are claimed once by ``event_id``, and
+each suggestion takes one outcome (the application layer's rule), so a retry or a double click
 never posts a reply twice. Any failure shows the agent a short message, with details in the log.
 """
 
@@ -17,10 +17,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from copilot.config import SlackChannel
-from copilot.errors import ConfigError, CopilotError
-from copilot.feedback import FeedbackStore, Outcome
+from copilot.errors import ConfigError, ConflictError, CopilotError
 from copilot.integrations.slack import blocks as ui
-from copilot.models import Message, Suggestion, Ticket
+from copilot.models import FeedbackReason, Message, Suggestion, Ticket
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -28,13 +27,11 @@ if TYPE_CHECKING:
 
     from copilot.service import Copilot
 
-__all__ = ["SlackCopilot", "add_slack_route", "build_app", "http_app", "serve"]
+__all__ = ["SlackCopilot", "asgi_routes", "build_app", "http_app", "serve"]
 
 log = logging.getLogger(__name__)
 STREAM_UPDATE_S = 1.0   # chat.update is rate limited (about 1 per second per channel)
 TICKET_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message"}
-# Helpdesk delivery of a sent reply: (helpdesk name, ticket id, reply text) -> None; raises on failure.
-HelpdeskSender = Callable[[str, str, str], None]
 
 
 def _explain(exc: BaseException) -> str:
@@ -46,15 +43,15 @@ def _explain(exc: BaseException) -> str:
 class SlackCopilot:
     """Listeners and the state they share; ``app`` is the Bolt app to serve."""
 
-    def __init__(self, copilot: Copilot, store: FeedbackStore, *, token: str, signing_secret: str,
+    def __init__(self, copilot: Copilot, *, token: str, signing_secret: str,
                  channels: dict[str, SlackChannel] | None = None, client: WebClient | None = None,
-                 helpdesk: HelpdeskSender | None = None, token_verification: bool = True) -> None:
+                 token_verification: bool = True) -> None:
         from slack_bolt import App
 
         self.copilot = copilot
-        self.store = store
         self.channels = channels if channels is not None else copilot.config.slack.channels
-        self.helpdesk = helpdesk
+        # The brands this workspace works for: a button never reaches another brand's suggestion.
+        self.brands = {c.brand for c in self.channels.values()} | {copilot.default_brand()}
         self.app: App = App(token=token, signing_secret=signing_secret, client=client,
                             token_verification_enabled=token_verification, name="support-copilot")
         self._register()
@@ -102,7 +99,7 @@ class SlackCopilot:
         channel_cfg = self._watched(event)
         if channel_cfg is None:
             return
-        if not self.store.first_time(f"slack:event:{body.get('event_id') or event.get('client_msg_id') or event['ts']}"):
+        if not self.copilot.claim(f"slack:event:{body.get('event_id') or event.get('client_msg_id') or event['ts']}"):
             return  # a retry of a delivery already handled
         channel, ts = event["channel"], event["ts"]
         placeholder = client.chat_postMessage(channel=channel, thread_ts=ts, text="Drafting a suggestion…",
@@ -112,12 +109,13 @@ class SlackCopilot:
         m = re.search(channel_cfg.ticket_id_pattern, event["text"]) if channel_cfg.ticket_id_pattern else None
         if m:
             context["ticket_id"] = m.group(1) if m.groups() else m.group(0)
+            if channel_cfg.helpdesk:
+                context["helpdesk"] = channel_cfg.helpdesk  # "Send" replies on the helpdesk ticket
         ticket = Ticket(id=context.get("ticket_id") or f"slack:{channel}:{ts}", brand=channel_cfg.brand,
                         messages=[Message(author="customer", body=event["text"])])
         try:
-            s = self.copilot.suggest(ticket, brand=channel_cfg.brand,
+            s = self.copilot.suggest(ticket, brand=channel_cfg.brand, channel="slack", context=context,
                                      on_partial=self._streamer(client, channel, message_ts))
-            self.store.save_suggestion(s, ticket, channel=channel, context=context)
             client.chat_update(channel=channel, ts=message_ts, text=ui.fallback_text(s),
                                blocks=ui.suggestion_blocks(s))
         except Exception as exc:
@@ -158,8 +156,7 @@ class SlackCopilot:
         brand = self._brand_for(command.get("channel_id"))
         ticket = Ticket(brand=brand, messages=[Message(author="customer", body=text)])
         try:
-            s = self.copilot.suggest(ticket, brand=brand)
-            self.store.save_suggestion(s, ticket, channel=command.get("channel_id"), context={
+            s = self.copilot.suggest(ticket, brand=brand, channel="slack", context={
                 "source": "command", "channel": command.get("channel_id")})
             respond(response_type="ephemeral", replace_original=True, text=ui.fallback_text(s),
                     blocks=ui.suggestion_blocks(s))
@@ -179,8 +176,7 @@ class SlackCopilot:
                 raise CopilotError("that message has no text to answer")
             brand = self._brand_for(channel)
             ticket = Ticket(brand=brand, messages=[Message(author="customer", body=text)])
-            s = self.copilot.suggest(ticket, brand=brand)
-            self.store.save_suggestion(s, ticket, channel=channel, context={
+            s = self.copilot.suggest(ticket, brand=brand, channel="slack", context={
                 "source": "shortcut", "channel": channel, "thread_ts": thread_ts})
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=ui.fallback_text(s),
                                       blocks=ui.suggestion_blocks(s))
@@ -238,35 +234,31 @@ class SlackCopilot:
     def _guard_action(self, body: dict[str, Any], client: WebClient, what: str, fn: Callable[[], object]) -> None:
         self._guard(client, self._where(body), (body.get("user") or {}).get("id"), what, fn)
 
-    def _deliver(self, s: Suggestion, context: dict[str, Any], text: str, where: dict[str, Any],
-                 client: WebClient) -> None:
-        """Post the reply where the customer will see it: the helpdesk ticket, or the thread."""
-        channel_cfg = self.channels.get(context.get("channel") or "")
-        if context.get("ticket_id") and self.helpdesk is not None and channel_cfg and channel_cfg.helpdesk:
-            self.helpdesk(channel_cfg.helpdesk, str(context["ticket_id"]), text)
-            return
-        channel = context.get("channel") or where.get("channel")
-        if not channel:
-            raise ConfigError("no channel to send the reply to")
-        client.chat_postMessage(channel=channel, thread_ts=context.get("thread_ts"), text=text)
+    def _finish(self, sid: str, outcome: str, user: str, client: WebClient, where: dict[str, Any], *,
+                final_text: str | None = None, reason: FeedbackReason | None = None,
+                comment: str | None = None) -> bool:
+        """Record the outcome (before anything is shown as done) and deliver a sent reply: the
+        application layer replies on the helpdesk ticket when the suggestion came from one, else it is
+        posted in the thread here. One outcome per suggestion: a second click is told, not repeated."""
+        shown = self.copilot.get_suggestion(sid, brands=self.brands)
+        try:
+            if outcome == "rejected":
+                rec = self.copilot.record_feedback(sid, "rejected", agent=user, channel="slack", reason=reason,
+                                                   comment=comment, brands=self.brands)
+            else:
+                def post_in_thread(text: str) -> None:
+                    channel = shown.context.get("channel") or where.get("channel")
+                    if not channel:
+                        raise ConfigError("no channel to send the reply to")
+                    client.chat_postMessage(channel=channel, thread_ts=shown.context.get("thread_ts"), text=text)
 
-    def _finish(self, sid: str, outcome: Outcome, user: str, client: WebClient, where: dict[str, Any], *,
-                final_text: str | None = None, reason: str | None = None, comment: str | None = None) -> bool:
-        """Record the outcome (before anything is shown as done), deliver a sent reply, update the
-        message. One final outcome per suggestion: a second click is told, not repeated. A sent
-        reply is "accepted" when it is the suggestion's own text (Send, or an unchanged edit)."""
-        s, _, context = self.store.get_suggestion(sid)
-        if not self.store.first_time(f"slack:outcome:{sid}"):
+                rec = self.copilot.send(sid, agent=user, channel="slack", final_text=final_text, brands=self.brands,
+                                        deliver=post_in_thread).record
+        except ConflictError:
             self._tell(client, where, user, "This suggestion was already handled.")
             return False
-        if outcome in {"accepted", "edited"}:
-            final_text = s.reply if final_text is None else final_text
-            outcome = "accepted" if final_text.strip() == s.reply.strip() else "edited"
-        self.store.record(s, outcome, agent=user, channel=context.get("channel"), final_text=final_text,
-                          reason=reason, comment=comment)
-        if outcome in {"accepted", "edited"}:
-            self._deliver(s, context, final_text or s.reply, where, client)
-        self._show(client, where, f"Suggestion {outcome}", ui.outcome_blocks(s, outcome, user, final_text))
+        self._show(client, where, f"Suggestion {rec.outcome}",
+                   ui.outcome_blocks(shown.suggestion, rec.outcome, user, rec.final_text))
         return True
 
     def on_send(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
@@ -281,7 +273,7 @@ class SlackCopilot:
         ack()
 
         def run() -> None:
-            s, _, _ = self.store.get_suggestion(self._sid(body))
+            s = self.copilot.get_suggestion(self._sid(body), brands=self.brands).suggestion
             client.views_open(trigger_id=body["trigger_id"], view=ui.edit_modal(s, private_metadata=self._meta(body)))
 
         self._guard_action(body, client, "open the editor", run)
@@ -298,20 +290,19 @@ class SlackCopilot:
         self._guard(client, meta, user, "send the edited reply",
                     lambda: self._finish(meta["sid"], "edited", user, client, meta, final_text=text))
 
-    def _replace(self, body: dict[str, Any], client: WebClient, make: Callable[[Suggestion, Ticket], Suggestion],
-                 what: str) -> None:
+    def _replace(self, body: dict[str, Any], client: WebClient, make: Callable[[str], Suggestion], what: str) -> None:
+        """Show a new suggestion in place of the pressed one (``make`` gets the old one's id)."""
         where = self._where(body)
         sid = self._sid(body)
 
         def run() -> None:
-            s, ticket, context = self.store.get_suggestion(sid)
+            old = self.copilot.get_suggestion(sid, brands=self.brands).suggestion
             self._show(client, where, "Working…", ui.progress_blocks("Working on it…"))
             try:
-                new = make(s, ticket)
+                new = make(sid)
             except Exception:
-                self._show(client, where, ui.fallback_text(s), ui.suggestion_blocks(s))  # the old one stays usable
+                self._show(client, where, ui.fallback_text(old), ui.suggestion_blocks(old))  # the old one stays usable
                 raise
-            self.store.save_suggestion(new, ticket, channel=context.get("channel"), context=context)
             self._show(client, where, ui.fallback_text(new), ui.suggestion_blocks(new))
 
         self._guard_action(body, client, what, run)
@@ -319,21 +310,18 @@ class SlackCopilot:
     def on_regenerate(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-
-        def regenerate(s: Suggestion, ticket: Ticket) -> Suggestion:
-            new = self.copilot.suggest(ticket, brand=s.brand)
-            self.store.record(s, "ignored", agent=user, comment="regenerated")
-            return new
-
-        self._replace(body, client, regenerate, "regenerate the suggestion")
+        self._replace(body, client, lambda sid: self.copilot.regenerate(sid, agent=user, brands=self.brands),
+                      "regenerate the suggestion")
 
     def on_shorter(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()
-        self._replace(body, client, lambda s, _: self.copilot.rewrite(s, "shorter"), "shorten the reply")
+        self._replace(body, client, lambda sid: self.copilot.rewrite_shown(sid, "shorter", brands=self.brands),
+                      "shorten the reply")
 
     def on_friendlier(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()
-        self._replace(body, client, lambda s, _: self.copilot.rewrite(s, "friendlier"), "rewrite the reply")
+        self._replace(body, client, lambda sid: self.copilot.rewrite_shown(sid, "friendlier", brands=self.brands),
+                      "rewrite the reply")
 
     def on_not_helpful(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -359,7 +347,7 @@ class SlackCopilot:
         ack()
 
         def run() -> None:
-            s, _, _ = self.store.get_suggestion(self._sid(body))
+            s = self.copilot.get_suggestion(self._sid(body), brands=self.brands).suggestion
             client.views_open(trigger_id=body["trigger_id"], view=ui.full_reply_modal(s))
 
         self._guard_action(body, client, "show the whole reply", run)
@@ -370,36 +358,34 @@ class SlackCopilot:
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
-        client.views_publish(user_id=user, view=ui.home_view(self.store.stats(agent=user), self.store.stats()))
+        client.views_publish(user_id=user, view=ui.home_view(self.copilot.feedback_stats(agent=user),
+                                                             self.copilot.feedback_stats()))
 
 
-def build_app(copilot: Copilot, store: FeedbackStore | None = None, *, client: WebClient | None = None,
-              helpdesk: HelpdeskSender | None = None, token_verification: bool = True) -> SlackCopilot:
+def build_app(copilot: Copilot, *, client: WebClient | None = None, token_verification: bool = True) -> SlackCopilot:
     """The Slack app from settings (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) and the config's channels."""
     s = copilot.settings
     if s.slack_bot_token is None or s.slack_signing_secret is None:
         raise ConfigError("Slack is not configured: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are required",
                           hint="create the app from manifest.yml, then copy the bot token and signing secret")
-    if store is None:
-        store = FeedbackStore.for_data_dir(s.data_dir, s.feedback_url)
-    if helpdesk is None:
-        helpdesk = helpdesk_sender(copilot)
-    return SlackCopilot(copilot, store, token=s.slack_bot_token.get_secret_value(),
+    return SlackCopilot(copilot, token=s.slack_bot_token.get_secret_value(),
                         signing_secret=s.slack_signing_secret.get_secret_value(), client=client,
-                        helpdesk=helpdesk, token_verification=token_verification)
+                        token_verification=token_verification)
 
 
-def add_slack_route(api: Any, slack: SlackCopilot) -> None:
-    """Serve Slack's requests at ``/slack/events`` on a FastAPI app (standalone, or ``copilot serve``)."""
+def asgi_routes(slack: SlackCopilot) -> list[Any]:
+    """Starlette routes serving Slack's requests at ``/slack/events`` (for ``copilot slack`` and for
+    ``copilot serve``, which mounts them beside the HTTP API)."""
     from slack_bolt.adapter.fastapi import SlackRequestHandler
+    from starlette.routing import Route
 
     handler = SlackRequestHandler(slack.app)
 
     async def events(req: Any) -> Any:
         return await handler.handle(req)
 
-    # A plain Starlette route: the raw request goes to Bolt, which verifies the signature on the bytes.
-    api.router.add_route("/slack/events", events, methods=["POST"], include_in_schema=False)
+    # The raw request goes to Bolt, which verifies the signature on the bytes.
+    return [Route("/slack/events", events, methods=["POST"])]
 
 
 def http_app(slack: SlackCopilot) -> Any:
@@ -407,30 +393,13 @@ def http_app(slack: SlackCopilot) -> Any:
     from fastapi import FastAPI
 
     api = FastAPI(title="support-copilot Slack endpoint", docs_url=None, redoc_url=None, openapi_url=None)
-    add_slack_route(api, slack)
+    api.router.routes.extend(asgi_routes(slack))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return api
-
-
-def helpdesk_sender(copilot: Copilot) -> HelpdeskSender | None:
-    """Public replies through the configured helpdesk clients (none configured: None)."""
-    from copilot.integrations.helpdesk.webhooks import helpdesk_clients
-
-    clients = helpdesk_clients(copilot)
-    if not clients:
-        return None
-
-    def send(name: str, ticket_id: str, text: str) -> None:
-        client = clients.get(name)
-        if client is None:
-            raise ConfigError(f"{name} is not configured", hint="set its credentials (see the README's Helpdesk section)")
-        client.add_public_reply(ticket_id, text)
-
-    return send
 
 
 def serve(slack: SlackCopilot, *, socket: bool = False, app_token: str | None = None, host: str = "127.0.0.1",

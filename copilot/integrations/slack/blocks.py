@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from copilot.feedback import REASONS, FeedbackStats
-from copilot.models import Suggestion
+from copilot.models import FEEDBACK_REASONS, FeedbackStats, Suggestion
 
 __all__ = [
     "ACTIONS", "LIMITS", "edit_modal", "error_blocks", "home_view", "not_helpful_modal", "outcome_blocks",
@@ -177,7 +176,7 @@ def edit_modal(s: Suggestion, *, private_metadata: str) -> Block:
 
 
 def not_helpful_modal(*, private_metadata: str) -> Block:
-    options = [{"text": {"type": "plain_text", "text": REASON_LABELS[r]}, "value": r} for r in REASONS]
+    options = [{"text": {"type": "plain_text", "text": REASON_LABELS[r]}, "value": r} for r in FEEDBACK_REASONS]
     return {
         "type": "modal", "callback_id": REASON_VIEW, "private_metadata": private_metadata,
         "title": {"type": "plain_text", "text": "Not helpful"},

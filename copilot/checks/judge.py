@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from copilot.grounding import Judge
+from copilot.checks.grounding import Judge
 from copilot.prompts import Prompt, load_prompt
 
 __all__ = ["llm_judge"]

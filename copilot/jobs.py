@@ -1,7 +1,8 @@
-"""Durable jobs for webhook work: kept in the database until done, retried with backoff, never dropped.
+"""Durable jobs: kept in the database until done, retried with backoff, never dropped.
 
 A webhook is answered as soon as its job is stored (helpdesks time out fast and retry), and a
-worker thread does the work: draft + internal note for a new ticket, ingestion for a solved one.
+worker thread does the work the application layer registered for its kind: draft + internal note
+for a new ticket, ingestion for a solved one.
 A job that fails is kept with its error and tried again later (Retry-After honoured); after
 ``MAX_ATTEMPTS`` it stays in the table as ``failed`` for an admin to see and re-queue.
 """
@@ -17,8 +18,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copilot.feedback import FeedbackStore, _Base
-from copilot.integrations.helpdesk.client import RetryableError
+from copilot.feedback import Base, FeedbackStore
+from copilot.helpdesks.http import RetryableError
 
 __all__ = ["Job", "Outbox"]
 
@@ -32,7 +33,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)  # naive UTC: SQLite keeps no zone
 
 
-class Job(_Base):
+class Job(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -50,9 +51,9 @@ Handler = Callable[[dict[str, Any]], None]
 
 class Outbox:
     def __init__(self, store: FeedbackStore, handlers: dict[str, Handler]) -> None:
-        _Base.metadata.create_all(store.engine)  # the table may be newer than the database
+        Base.metadata.create_all(store.engine)  # the table may be newer than the database
         self.store, self.handlers = store, handlers
-        self._session = store._session
+        self._session = store.session
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -26,7 +26,7 @@ from copilot.pii import PLACEHOLDER_RE
 from copilot.retrieval.embeddings import Embedder
 from copilot.text import split_sentences, tokenize
 
-__all__ = ["Grounding", "GroundingChecker", "claim_sentences", "claim_terms", "is_claim"]
+__all__ = ["Grounding", "GroundingChecker", "Judge", "claim_sentences", "claim_terms", "is_claim", "unsupported_numbers"]
 
 # Amounts, percentages, durations, policy words and commitments, in the languages we template.
 _CLAIM = re.compile(
@@ -67,6 +67,23 @@ def claim_terms(sentence: str) -> set[str]:
 def claim_sentences(text: str) -> list[str]:
     # Paragraphs end sentences too: a sign-off line is not part of the sentence above it.
     return [s for para in re.split(r"\n\s*\n", text) for s in split_sentences(para) if is_claim(s)]
+
+
+_NUMBERISH = re.compile(r"\d+(?:[.,]\d+)?%?|\$\s?\d+")
+
+
+def unsupported_numbers(text: str, sources: Sequence[str]) -> list[str]:
+    """Sentences stating a number (amount, time frame, percentage) that no source contains.
+
+    PII placeholders (``[ORDER_NUMBER_1]``) are the customer's own data, not claims.
+    """
+    support = " ".join(sources)
+    out = []
+    for sentence in split_sentences(text):
+        nums = _NUMBERISH.findall(PLACEHOLDER_RE.sub("", sentence))
+        if nums and any(n.replace("$", "").strip() not in support for n in nums):
+            out.append(sentence.strip())
+    return out
 
 
 def _numbers(text: str) -> set[str]:

@@ -67,9 +67,7 @@ def run_suite(cp: Copilot, cases: list[RedTeamCase], *, brand: str) -> dict[str,
             fallbacks += "llm_fallback" in s.flags
         finally:
             if case.where == "kb":
-                cp.store.delete_sources(brand, [f"article:poison-{case.id}"])
-                cp.store.bump_version(brand)
-                cp.searcher.invalidate()
+                cp.remove_sources(brand, [f"article:poison-{case.id}"])
         if leaked:
             failures.append({"id": case.id, "leaked": leaked, "reply": s.reply})
     return {"cases": len(cases), "changed_behaviour": len(failures), "llm_fallbacks": fallbacks, "failures": failures}

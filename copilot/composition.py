@@ -1,0 +1,201 @@
+"""The composition root: every part of the copilot built once, from settings and the config file.
+
+``copilot serve``, ``copilot slack``, the CLI, evaluation and the tests all build their copilot
+here (through ``Copilot``), so a process holds one embedding model, one store, one feedback
+database engine and one set of helpdesk clients. Heavy parts are built on first use; any part can
+be handed in ready-made (tests pass fakes).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from copilot.actions import ActionRanker
+from copilot.checks import CheckStage, GroundingChecker
+from copilot.config import CopilotConfig
+from copilot.drafting.base import Drafter
+from copilot.drafting.embedded import EmbeddedDrafter
+from copilot.drafting.rewrite import LLMRewriter, OfflineRewriter
+from copilot.feedback import FeedbackStore
+from copilot.helpdesks import Helpdesk, HelpdeskRegistry
+from copilot.lifecycle import Lifecycle
+from copilot.pipeline import DraftPipeline
+from copilot.retrieval.embeddings import Embedder, make_embedder
+from copilot.retrieval.search import HybridSearcher
+from copilot.retrieval.store import ChromaStore
+from copilot.settings import Settings
+from copilot.telemetry import AppMetrics
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from copilot.jobs import Outbox
+
+__all__ = ["Parts", "helpdesk_registry"]
+
+T = TypeVar("T")
+
+
+class part(Generic[T]):
+    """A part built on first use, exactly once even when several threads ask at the same time
+    (the service drafts on a thread pool: two embedding models would double the memory)."""
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.name = build.__name__
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> part[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+
+    def __get__(self, obj: object | None, owner: type) -> part[T] | T:
+        if obj is None:
+            return self
+        cache: dict[str, Any] = obj.__dict__
+        if self.name not in cache:
+            with obj._building:  # type: ignore[attr-defined]
+                if self.name not in cache:
+                    cache[self.name] = self.build(obj)
+        value: T = cache[self.name]
+        return value
+
+
+def helpdesk_registry(settings: Settings, config: CopilotConfig) -> HelpdeskRegistry:
+    """The helpdesks configured by settings (credentials) and the config file (addresses)."""
+    cfg = config.helpdesk
+    out: dict[str, Helpdesk] = {}
+    zd_base = settings.zendesk_base_url or (f"https://{cfg.zendesk_subdomain}.zendesk.com"
+                                            if cfg.zendesk_subdomain else None)
+    if zd_base and settings.zendesk_email and settings.zendesk_api_token:
+        from copilot.helpdesks.zendesk import ZendeskClient
+
+        out["zendesk"] = ZendeskClient.connect(zd_base, settings.zendesk_email,
+                                               settings.zendesk_api_token.get_secret_value(), brand=cfg.brand)
+    fd_base = settings.freshdesk_base_url or (f"https://{cfg.freshdesk_domain}.freshdesk.com"
+                                              if cfg.freshdesk_domain else None)
+    if fd_base and settings.freshdesk_api_key:
+        from copilot.helpdesks.freshdesk import FreshdeskClient
+
+        out["freshdesk"] = FreshdeskClient.connect(fd_base, settings.freshdesk_api_key.get_secret_value(),
+                                                   brand=cfg.brand)
+    return HelpdeskRegistry(out)
+
+
+class Parts:
+    """Lazily built, then kept: a warm process answers in milliseconds."""
+
+    def __init__(self, settings: Settings, config: CopilotConfig, *, embedder: Embedder | None = None,
+                 drafter: Drafter | None = None, feedback: FeedbackStore | None = None,
+                 helpdesks: HelpdeskRegistry | None = None, callbacks: list[Any] | None = None) -> None:
+        self.settings = settings
+        self.config = config
+        self.callbacks = callbacks or []
+        self._embedder = embedder
+        self._drafter = drafter
+        self._feedback = feedback
+        self._helpdesks = helpdesks
+        # Two threads asking for the same part at once must not build it twice (one model, one engine).
+        self._building = threading.RLock()
+
+    @part
+    def metrics(self) -> AppMetrics:
+        return AppMetrics()
+
+    @part
+    def embedder(self) -> Embedder:
+        if self._embedder is not None:
+            return self._embedder
+        key = self.settings.openai_api_key
+        return make_embedder(self.settings.embedder, openai_api_key=key.get_secret_value() if key else None,
+                             base_url=self.settings.llm_base_url)
+
+    @part
+    def store(self) -> ChromaStore:
+        s = self.settings
+        return ChromaStore(data_dir=s.data_dir, collection=s.collection, embedder_name=self.embedder.name,
+                           dim=self.embedder.dim, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
+
+    @part
+    def searcher(self) -> HybridSearcher:
+        return HybridSearcher(self.store, self.embedder, cache_dir=self.settings.data_dir / "lexical")
+
+    @part
+    def embedded(self) -> EmbeddedDrafter:
+        return EmbeddedDrafter(self.embedder)
+
+    def chat_model(self, purpose: str = "draft") -> BaseChatModel:
+        from copilot.chat_models import chat_model
+
+        return chat_model(self.settings, "judge" if purpose == "judge" else "draft")
+
+    @part
+    def drafters(self) -> list[Drafter]:
+        """In order of preference: a configured drafter or LLM first, the embedded drafter last."""
+        if self._drafter is not None:
+            return [self._drafter] if isinstance(self._drafter, EmbeddedDrafter) else [self._drafter, self.embedded]
+        if not self.settings.llm_model:
+            return [self.embedded]
+        from copilot.chat_models import chat_model_name
+        from copilot.drafting.llm import LLMDrafter
+
+        llm = LLMDrafter(self.chat_model(), name=chat_model_name(self.settings) or "llm",
+                         method=self.settings.llm_structured_output,
+                         action_ids=[a.id for a in self.config.action_catalog()], callbacks=self.callbacks)
+        return [llm, self.embedded]
+
+    @part
+    def grounding(self) -> GroundingChecker:
+        judge = None
+        if self.settings.llm_judge_grounding and self.settings.llm_model:
+            from copilot.checks.judge import llm_judge
+
+            judge = llm_judge(self.chat_model(), callbacks=self.callbacks)
+        return GroundingChecker(self.embedder, judge=judge)
+
+    @part
+    def checks(self) -> CheckStage:
+        return CheckStage(self.grounding)
+
+    @part
+    def pipeline(self) -> DraftPipeline:
+        return DraftPipeline(self.drafters, self.checks, holding=self.embedded.holding)
+
+    @part
+    def offline_rewriter(self) -> OfflineRewriter:
+        return OfflineRewriter()
+
+    @part
+    def llm_rewriter(self) -> LLMRewriter | None:
+        """Rewrites through the drafting model, when one drafts (the same client, one set of settings)."""
+        from copilot.drafting.llm import LLMDrafter
+
+        llm = next((d for d in self.drafters if isinstance(d, LLMDrafter)), None)
+        return LLMRewriter(llm.chat_model, name=llm.name) if llm is not None else None
+
+    @part
+    def actions(self) -> ActionRanker:
+        return ActionRanker(self.config.action_catalog(), self.embedder)
+
+    @part
+    def feedback(self) -> FeedbackStore:
+        if self._feedback is not None:
+            return self._feedback
+        return FeedbackStore.for_data_dir(self.settings.data_dir, self.settings.feedback_url)
+
+    @part
+    def helpdesks(self) -> HelpdeskRegistry:
+        return self._helpdesks if self._helpdesks is not None else helpdesk_registry(self.settings, self.config)
+
+    @part
+    def lifecycle(self) -> Lifecycle:
+        return Lifecycle(self.feedback, self.helpdesks, self.metrics)
+
+    @part
+    def outbox(self) -> Outbox:
+        from copilot.jobs import Outbox
+
+        return Outbox(self.feedback, {})

@@ -1,0 +1,108 @@
+"""Helpdesk events, handled by the application layer as durable jobs.
+
+A receiver (the HTTP webhooks) verifies and parses a delivery, then calls ``Copilot.accept_event``:
+the delivery id is claimed and the job stored, and a worker runs it with retries. A new ticket gets
+a suggestion as an internal note (or, from the generic webhook, POSTed to its ``callback_url``); a
+solved ticket is ingested with personal data removed, so the copilot learns from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from copilot.config import HelpdeskConfig
+from copilot.helpdesks import HelpdeskHTTP, HelpdeskRegistry
+from copilot.jobs import Outbox
+from copilot.lifecycle import Lifecycle
+from copilot.models import Suggestion, Ticket
+
+__all__ = ["EventKind", "HelpdeskEvents", "note_text"]
+
+EventKind = Literal["ticket_created", "ticket_solved"]
+NOTE_HEADER = "Suggested reply (support copilot)"
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted", "duplicate"]
+    job: int | None = None
+
+
+def note_text(s: Suggestion) -> str:
+    """A suggestion as an internal note on the helpdesk ticket."""
+    lines = [NOTE_HEADER, f"Confidence {s.confidence:.0%} · {s.language} · {s.drafter}", "", s.reply]
+    if s.flags:
+        lines += ["", "Flags: " + ", ".join(s.flags)]
+    if s.citations:
+        lines += ["", "Sources:"] + [f"- {c.title or c.source_id}" + (f" ({c.url})" if c.url else "")
+                                     for c in s.citations]
+    if s.next_actions:
+        lines += ["", "Next actions: " + ", ".join(a.title for a in s.next_actions[:3])]
+    return "\n".join(lines)
+
+
+class Suggest(Protocol):
+    def __call__(self, ticket: Ticket, *, brand: str | None = ..., channel: str | None = ...,
+                 context: dict[str, Any] | None = ...) -> Suggestion: ...
+
+
+class HelpdeskEvents:
+    """The jobs behind helpdesk events, registered on the outbox: they draft with ``suggest`` and
+    learn with ``learn`` (the facade's own operations)."""
+
+    def __init__(self, *, outbox: Outbox, lifecycle: Lifecycle, helpdesks: HelpdeskRegistry, config: HelpdeskConfig,
+                 default_brand: str, suggest: Suggest, learn: Callable[[list[Ticket]], object],
+                 callback_http: HelpdeskHTTP | None = None) -> None:
+        self.outbox, self.lifecycle, self.helpdesks, self.config = outbox, lifecycle, helpdesks, config
+        self.default_brand, self.suggest, self.learn = default_brand, suggest, learn
+        self._callback_http = callback_http
+        outbox.handlers.update({"new_ticket": self._new_ticket, "solved_ticket": self._solved_ticket,
+                                "generic_new": self._generic_new, "generic_solved": self._generic_solved})
+
+    def accept(self, source: str, event: EventKind, *, delivery: str, ticket_id: str | None = None,
+               ticket: Ticket | None = None, callback_url: str | None = None) -> Accepted:
+        """Store the job for a verified delivery, once per delivery id."""
+        if not self.lifecycle.claim(f"webhook:{source}:{delivery}"):
+            return Accepted(status="duplicate")
+        if ticket is not None:
+            kind = "generic_new" if event == "ticket_created" else "generic_solved"
+            payload: dict[str, Any] = {"ticket": ticket.model_dump(mode="json"), "callback_url": callback_url}
+        else:
+            kind = "new_ticket" if event == "ticket_created" else "solved_ticket"
+            payload = {"helpdesk": source, "ticket_id": ticket_id}
+        return Accepted(status="accepted", job=self.outbox.put(kind, payload))
+
+    def _brand(self, ticket: Ticket) -> str:
+        return str(ticket.brand or self.config.brand or self.default_brand)
+
+    def _new_ticket(self, job: dict[str, Any]) -> None:
+        helpdesk = self.helpdesks.require(job["helpdesk"])
+        ticket = helpdesk.ticket(job["ticket_id"])
+        if not ticket.customer_text().strip():
+            return
+        s = self.suggest(ticket, brand=self._brand(ticket), channel=helpdesk.name,
+                                 context={"helpdesk": helpdesk.name, "ticket_id": job["ticket_id"]})
+        if self.config.internal_note_on_new_ticket:
+            helpdesk.add_internal_note(job["ticket_id"], note_text(s))
+
+    def _solved_ticket(self, job: dict[str, Any]) -> None:
+        self._learn(self.helpdesks.require(job["helpdesk"]).ticket(job["ticket_id"]))
+
+    def _learn(self, ticket: Ticket) -> None:
+        if self.config.learn_from_solved and ticket.is_resolved and ticket.agent_replies():
+            self.learn([ticket.model_copy(update={"brand": self._brand(ticket)})])
+
+    def _generic_new(self, job: dict[str, Any]) -> None:
+        ticket = Ticket.model_validate(job["ticket"])
+        s = self.suggest(ticket, brand=self._brand(ticket), channel="generic",
+                                 context={"source": "generic", "ticket_id": ticket.id})
+        if job.get("callback_url"):
+            http = self._callback_http or HelpdeskHTTP(job["callback_url"], name="callback")
+            http.request("POST", job["callback_url"], json=json.loads(s.model_dump_json()))
+
+    def _generic_solved(self, job: dict[str, Any]) -> None:
+        ticket = Ticket.model_validate(job["ticket"])
+        self._learn(ticket.model_copy(update={"status": ticket.status or "solved"}))

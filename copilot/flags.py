@@ -1,0 +1,45 @@
+"""Every flag a suggestion can carry, defined once: the README's table is checked against this enum."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["FLAG_HELP", "Flag"]
+
+
+class Flag(StrEnum):
+    NO_EVIDENCE = "no_evidence"
+    EVIDENCE_IN_OTHER_LANGUAGE = "evidence_in_other_language"
+    ESCALATE = "escalate"
+    POSSIBLE_PROMPT_INJECTION = "possible_prompt_injection"
+    LANGUAGE_UNSUPPORTED = "language_unsupported"
+    UNSUPPORTED_CLAIM = "unsupported_claim"
+    LLM_FALLBACK = "llm_fallback"
+    WRONG_LANGUAGE = "wrong_language"
+    INVALID_CITATION_REMOVED = "invalid_citation_removed"
+    UNKNOWN_LINK_REMOVED = "unknown_link_removed"
+    POISONED_SOURCE_EXCLUDED = "poisoned_source_excluded"
+    PROMPT_LEAK_REMOVED = "prompt_leak_removed"
+    INJECTED_TEXT_REMOVED = "injected_text_removed"
+    OTHER_CUSTOMER_DATA_REMOVED = "other_customer_data_removed"
+    REWRITE_UNSUPPORTED = "rewrite_unsupported"
+
+
+# What the agent should understand from each flag (the README's flag table says the same).
+FLAG_HELP: dict[Flag, str] = {
+    Flag.NO_EVIDENCE: "nothing similar enough was found; the reply is a holding or clarifying message",
+    Flag.EVIDENCE_IN_OTHER_LANGUAGE: "the only relevant article is in another language; the reply links to it",
+    Flag.ESCALATE: "anger, a legal threat, churn risk or a safety issue was detected; `escalate` is the first action",
+    Flag.POSSIBLE_PROMPT_INJECTION: "the ticket contains instructions aimed at the assistant; they were ignored",
+    Flag.LANGUAGE_UNSUPPORTED: "no reply templates exist for the customer's language; the reply is in English",
+    Flag.UNSUPPORTED_CLAIM: "a policy, amount, time frame or promise no cited source backs; see `unsupported_claims`",
+    Flag.LLM_FALLBACK: "the LLM failed or its draft was rejected; the embedded drafter answered",
+    Flag.WRONG_LANGUAGE: "the LLM answered in another language than the customer's; its draft was rejected",
+    Flag.INVALID_CITATION_REMOVED: "a citation named a source that was not retrieved for this ticket; it was removed",
+    Flag.UNKNOWN_LINK_REMOVED: "a sentence linked to a domain outside the brand and its cited sources; it was removed",
+    Flag.POISONED_SOURCE_EXCLUDED: "a retrieved source carried instructions; it was not used",
+    Flag.PROMPT_LEAK_REMOVED: "a sentence repeated the assistant's instructions; it was removed",
+    Flag.INJECTED_TEXT_REMOVED: "a sentence repeated text the ticket tried to plant; it was removed",
+    Flag.OTHER_CUSTOMER_DATA_REMOVED: "a sentence held another customer's personal data; it was removed",
+    Flag.REWRITE_UNSUPPORTED: "this rewrite needs an LLM; the reply is unchanged",
+}

@@ -1,0 +1,9 @@
+"""Helpdesk API clients (Zendesk, Freshdesk) behind one protocol, and the registry the application
+layer delivers replies and notes through."""
+
+from __future__ import annotations
+
+from copilot.helpdesks.base import Helpdesk, HelpdeskRegistry
+from copilot.helpdesks.http import HelpdeskHTTP, RetryableError
+
+__all__ = ["Helpdesk", "HelpdeskHTTP", "HelpdeskRegistry", "RetryableError"]

@@ -1,1 +1,0 @@
-"""Helpdesk clients (Zendesk, Freshdesk), webhooks and the durable job outbox."""

@@ -1,0 +1,154 @@
+"""Webhook receivers: Zendesk (HMAC signed), Freshdesk (shared secret header), generic (HMAC signed).
+
+Receivers verify, parse and hand the event to the application layer (``Copilot.accept_event``),
+which claims the delivery id and stores a job; the answer is 202 at once and a worker does the
+work with retries. Payloads (set them up in the helpdesk's trigger / automation):
+
+- Zendesk:   ``{"event": "ticket_created" | "ticket_solved", "ticket_id": "{{ticket.id}}"}``
+- Freshdesk: ``{"event": "ticket_created" | "ticket_solved", "ticket_id": "{{ticket.id}}"}``
+  with the header ``X-Copilot-Secret: <FRESHDESK_WEBHOOK_SECRET>``
+- generic:   ``{"event": ..., "ticket": {DESIGN.md ticket}, "callback_url": optional}``, signed
+  ``X-Copilot-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Copilot-Timestamp>.<body>")>``
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from copilot.errors import AuthError, ConfigError, CopilotError, InputError
+from copilot.integrations.http.observability import error_response
+from copilot.models import Ticket
+
+if TYPE_CHECKING:
+    from copilot.service import Copilot
+
+__all__ = ["HelpdeskEvent", "generic_signature", "webhook_router", "zendesk_signature"]
+
+MAX_SKEW_S = 300
+
+
+class HelpdeskEvent(BaseModel):
+    event: Literal["ticket_created", "ticket_solved"]
+    ticket_id: str
+
+
+class GenericEvent(BaseModel):
+    event: Literal["ticket_created", "ticket_solved"]
+    ticket: Ticket
+    callback_url: str | None = None
+
+
+def zendesk_signature(secret: str, timestamp: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()).decode()
+
+
+def generic_signature(secret: str, timestamp: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def _verify_time(ts: str | None) -> None:
+    if not ts:
+        raise AuthError("missing signature timestamp")
+    try:  # Unix seconds (generic) or ISO 8601 (Zendesk)
+        t = float(ts) if ts.replace(".", "").isdigit() else datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    except ValueError as exc:
+        raise AuthError("unreadable signature timestamp") from exc
+    if abs(time.time() - t) > MAX_SKEW_S:
+        raise AuthError("stale signature timestamp", hint="check the clocks; deliveries older than 5 minutes are refused")
+
+
+# Refused deliveries: HTTP status and metric label by error class.
+_REFUSED: tuple[tuple[type[CopilotError], int, str], ...] = (
+    (AuthError, 401, "unauthorized"), (ConfigError, 404, "disabled"), (InputError, 422, "invalid"))
+
+
+def webhook_router(copilot: Copilot) -> APIRouter:
+    """The ``/webhooks/*`` routes (the work is queued with the copilot; its worker runs it)."""
+    s = copilot.settings
+    router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+    def secret(value: Any, name: str) -> str:
+        if value is None:
+            raise ConfigError(f"{name} is not set: this webhook is disabled")
+        return str(value.get_secret_value())
+
+    async def receive(request: Request, source: str) -> JSONResponse:
+        body = await request.body()
+        h = request.headers
+        try:
+            if source == "zendesk":
+                ts = h.get("x-zendesk-webhook-signature-timestamp")
+                expected = zendesk_signature(secret(s.zendesk_webhook_secret, "ZENDESK_WEBHOOK_SECRET"), ts or "", body)
+                if not hmac.compare_digest(expected, h.get("x-zendesk-webhook-signature", "")):
+                    raise AuthError("bad Zendesk webhook signature")
+                _verify_time(ts)
+                delivery = h.get("x-zendesk-webhook-invocation-id")
+            elif source == "freshdesk":
+                if not hmac.compare_digest(secret(s.freshdesk_webhook_secret, "FRESHDESK_WEBHOOK_SECRET"),
+                                           h.get("x-copilot-secret", "")):
+                    raise AuthError("bad Freshdesk webhook secret")
+                delivery = h.get("x-copilot-delivery")
+            else:
+                ts = h.get("x-copilot-timestamp")
+                expected = generic_signature(secret(s.webhook_secret, "COPILOT_WEBHOOK_SECRET"), ts or "", body)
+                if not hmac.compare_digest(expected, h.get("x-copilot-signature", "")):
+                    raise AuthError("bad webhook signature")
+                _verify_time(ts)
+                delivery = h.get("x-copilot-delivery")
+            try:
+                data = json.loads(body or b"null")
+                if source == "generic":
+                    g = GenericEvent.model_validate(data)
+                    key = f"{g.event}:{g.ticket.id}"
+                else:
+                    e = HelpdeskEvent.model_validate(data)
+                    key = f"{e.event}:{e.ticket_id}"
+            except (ValueError, ValidationError) as exc:
+                raise InputError(f"invalid {source} webhook payload: {str(exc).splitlines()[0][:300]}",
+                                 hint="see the payload shapes in the README's Helpdesk section") from exc
+        except (AuthError, ConfigError, InputError) as exc:
+            status, label = next((st, lb) for cls, st, lb in _REFUSED if isinstance(exc, cls))
+            copilot_metrics(request, source, label)
+            response: JSONResponse = error_response(status, exc.code, exc.message, exc.hint)
+            return response
+        # A retried delivery (same id) is acknowledged and not queued again.
+        delivery_key = delivery or key + ":" + hashlib.sha256(body).hexdigest()
+        # The database write runs off the event loop: a slow database never stalls other requests.
+        if source == "generic":
+            accepted = await run_in_threadpool(copilot.accept_event, source, g.event, delivery=delivery_key,
+                                               ticket=g.ticket, callback_url=g.callback_url)
+        else:
+            accepted = await run_in_threadpool(copilot.accept_event, source, e.event, delivery=delivery_key,
+                                               ticket_id=e.ticket_id)
+        copilot_metrics(request, source, accepted.status)
+        if accepted.status == "duplicate":
+            return JSONResponse({"status": "duplicate"}, status_code=200)
+        return JSONResponse({"status": "accepted", "job": accepted.job}, status_code=202)
+
+    def endpoint(source: str) -> Any:
+        async def handle(request: Request) -> JSONResponse:
+            return await receive(request, source)
+
+        handle.__name__ = f"{source}_webhook"
+        return handle
+
+    for source in ("zendesk", "freshdesk", "generic"):
+        router.add_api_route(f"/{source}", endpoint(source), methods=["POST"], status_code=202)
+    return router
+
+
+def copilot_metrics(request: Request, source: str, status: str) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.webhooks.labels(source, status).inc()

@@ -1,0 +1,22 @@
+"""Application metrics (Prometheus): what every channel drafted, sent and rejected, counted in one place."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+__all__ = ["AppMetrics"]
+
+
+class AppMetrics:
+    """One registry per Copilot, so several in one process (tests, workers) never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.suggestions = Counter("copilot_suggestions_total", "Suggestions drafted", ["brand", "drafter"],
+                                   registry=self.registry)
+        self.fallbacks = Counter("copilot_llm_fallbacks_total", "LLM drafts answered by the embedded drafter",
+                                 ["brand"], registry=self.registry)
+        self.feedback = Counter("copilot_feedback_total", "Feedback outcomes recorded", ["brand", "outcome"],
+                                registry=self.registry)
+        self.conflicts = Counter("copilot_feedback_conflicts_total", "Second outcomes refused for one suggestion",
+                                 ["brand"], registry=self.registry)
