@@ -341,8 +341,9 @@ def _finish_run(summary: Any, out: Path, junit: str | None) -> int:
         print(f"  {summary.errors} cases could not be drafted (see their rows in cases.jsonl): the run fails")
     print(f"{summary.cases} cases, {summary.seconds_per_case * 1000:.0f} ms per case; report: {out / 'report.html'}")
     if junit:
-        write_junit(Path(junit), summary.name, [(f"{t.metric} {'<=' if t.metric in COST else '>='} {t.minimum}",
-                                                 t.passed, f"{t.metric} = {t.value}") for t in summary.thresholds])
+        from copilot.evaluation.runner import gate_checks
+
+        write_junit(Path(junit), summary.name, gate_checks(summary.thresholds))
     return 0 if summary.passed else 1
 
 
@@ -425,15 +426,13 @@ def cmd_eval_feedback(args: argparse.Namespace) -> int:
 def cmd_eval_compare(args: argparse.Namespace) -> int:
     from copilot.evaluation.compare import compare_runs, write_junit
     from copilot.evaluation.metrics import COST
-    from copilot.evaluation.runner import parse_thresholds
+    from copilot.evaluation.runner import gate, gate_checks, load_summary, parse_thresholds
 
     thresholds = parse_thresholds(args.fail_under)
     c = compare_runs(Path(args.run_a), Path(args.run_b))
-    checks: list[tuple[str, bool, str]] = []
+    # Run B against the thresholds by the same gate as `eval run` (p95 under the limit for cost metrics).
+    checks = gate_checks(gate(load_summary(Path(args.run_b)).metrics, thresholds)) if thresholds else []
     for d in c.metrics:
-        if d.metric in thresholds:
-            ok = d.b is not None and d.b >= thresholds[d.metric]
-            checks.append((f"{d.metric} >= {thresholds[d.metric]}", ok, f"{d.metric} = {d.b}"))
         if args.fail_on_regression and d.metric not in COST and d.delta is not None:
             ok = not (d.significant and d.delta < 0)
             checks.append((f"{d.metric} did not regress", ok, f"delta {d.delta:+.4f} (p={d.p_value})"))

@@ -27,7 +27,8 @@ from copilot.evaluation.metrics import COST, DEFAULT, CaseRun, Metric, make_metr
 if TYPE_CHECKING:
     from copilot.service import Copilot
 
-__all__ = ["RunSummary", "build_copilot", "evaluate", "gate", "parse_pairs", "parse_thresholds", "run_suite"]
+__all__ = ["RunSummary", "build_copilot", "evaluate", "gate", "gate_checks", "load_summary", "parse_pairs",
+           "parse_thresholds", "run_suite"]
 
 
 class MetricSummary(BaseModel):
@@ -183,7 +184,8 @@ def parse_thresholds(items: list[str]) -> dict[str, float]:
 
 
 def gate(metrics: dict[str, MetricSummary], thresholds: dict[str, float]) -> list[ThresholdResult]:
-    """Each threshold against its metric's mean (p95 for cost metrics, which must stay *under*)."""
+    """The one gate of ``eval run``, ``eval backtest`` and ``eval compare``: each threshold against its
+    metric's mean, or its p95 for cost metrics (latency, tokens), which must stay *under* it."""
     out = []
     for name, minimum in thresholds.items():
         m = metrics.get(name)
@@ -195,6 +197,21 @@ def gate(metrics: dict[str, MetricSummary], thresholds: dict[str, float]) -> lis
             passed = value is not None and value >= minimum
         out.append(ThresholdResult(metric=name, minimum=minimum, value=value, passed=passed))
     return out
+
+
+def gate_checks(results: list[ThresholdResult]) -> list[tuple[str, bool, str]]:
+    """(name, passed, message) per threshold, as printed and written to JUnit."""
+    return [(f"{t.metric} {'<=' if t.metric in COST else '>='} {t.minimum}", t.passed, f"{t.metric} = {t.value}")
+            for t in results]
+
+
+def load_summary(run: Path) -> RunSummary:
+    path = run / "summary.json"
+    if not path.is_file():
+        from copilot.errors import InputError
+
+        raise InputError(f"not a run folder: {run}", hint="pass a folder written by `copilot eval run`")
+    return RunSummary.model_validate_json(path.read_text(encoding="utf-8"))
 
 
 def write_run(out: Path, name: str, rows: list[dict[str, Any]], metric_names: list[str], *, seconds: float,

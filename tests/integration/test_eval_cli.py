@@ -46,6 +46,19 @@ def test_deterministic_metrics_are_identical_on_a_rerun(smoke_run: Path, tmp_pat
     assert main(["eval", "compare", str(smoke_run), str(again), "--fail-on-regression"]) == 0
 
 
+def test_compare_gates_like_run_cost_metrics_by_p95_under_the_limit(smoke_run: Path, tmp_path: Path) -> None:
+    summary = json.loads((smoke_run / "summary.json").read_text(encoding="utf-8"))
+    p95 = summary["metrics"]["latency_ms"]["p95"]
+    junit = tmp_path / "compare.xml"
+    # A latency limit well above the p95 passes (it used to fail: the mean was compared as a minimum).
+    assert main(["eval", "compare", str(smoke_run), str(smoke_run), "--fail-under", f"latency_ms={p95 * 10 + 500}",
+                 "--fail-under", "language_match=1"]) == 0
+    assert main(["eval", "compare", str(smoke_run), str(smoke_run), "--fail-under", f"latency_ms={p95 / 10}",
+                 "--junit", str(junit)]) == 1
+    [failure] = [tc for tc in ET.parse(junit).getroot() if tc.find("failure") is not None]
+    assert failure.get("name") == f"latency_ms <= {p95 / 10}"
+
+
 def test_a_threshold_fails_the_command_and_the_junit_says_why(smoke_run: Path, tmp_path: Path) -> None:
     junit = tmp_path / "gate.xml"
     code = main(["eval", "run", str(SMOKE), "--out", str(tmp_path / "strict"), "--fail-under", "mrr=0.99",
