@@ -62,14 +62,18 @@ _INITIALS = re.compile(r"(?:^|(?<=[\s(]))(?:\^\s?[A-Z][A-Za-z]{0,4}|[*/]\s?[A-Z]
 # A dash and a name or initials closing a line (``-Sam``, ``- Josh``, ``-GR``, ``– Georgina (2)``).
 _DASH_SIG = re.compile(rf"(?:^|\s)[-–—]+\s*({_NAME}|[A-Z]{{2,4}})\.?\s*(?:\(?\d/\d\)?|\(\d\))?\s*$", re.M)
 # A valediction and a name: "Regards, Dinesh", "Thanks - Ed", "Thanks-Sha", "Cheers, Tom".
-_VALEDICTION_SIG = re.compile(rf"(?i:\b(?:thanks|thank you|regards|rgds|cheers|best|warmly|ta))\s*(?:[,\-–—~]+\s*)"
-                              rf"({_NAME})\b(?!\s+[a-z])")
+_VALEDICTION_SIG = re.compile(rf"(?i:\b(?:thanks|thank you|regards|rgds|cheers|best|warmly|ta))[ \t]*"
+                              rf"(?:[,\-–—~]+[ \t]*)({_NAME})\b(?!\s+[a-z])")
 # A lone name closing the reply, after a full stop: "... a different browser? Lewis".
 _TRAILING_NAME = re.compile(rf"[.!?)]\s+({_NAME})\.?\s*(?:\(?\d/\d\)?)?\s*$")
 # Names spoken to: "Hi Jenell", "Thanks Sam!", "That shouldn't be the case, Jenell!".
 _GREETING_NAME = re.compile(rf"(?i:\b(?:hi|hello|hey|hiya|dear|morning|evening|afternoon|thanks|thank you|sorry"
-                            rf"|welcome|cheers))\s*,?\s+({_NAME})(?=\s*[,!.?:;\-]|\s*$)")
+                            rf"|apologies|welcome|cheers))\s*,?\s+({_NAME})(?=\s*[,!.?:;\-]|\s*$)")
 _VOCATIVE = re.compile(rf",\s+({_NAME})\s*[!.?]")
+# After a lower-case word and before a comma, "!" or "?" ("sorry to hear this Jeremy, have you...",
+# "what the app shows Steven?"), or standing as a sentence of its own ("... referring to? Chris.").
+_MID_NAME = re.compile(rf"\b[a-z]+\s+({_NAME})(?=\s*[,!?](?:\s|$)|\s*$)")
+_LONE_NAME = re.compile(rf"(?:^|[.!?]\s+)({_NAME})\.(?=\s|$)", re.M)
 _VI_NAME = re.compile(r"\b(?:anh|chị|em|bạn|cô|chú|ông|bà)\s+([A-ZĐ][a-zà-ỹđ]{1,10})\b")
 _ZH_NAME = re.compile(r"(?<![的位本该此这那])([\u4e00-\u9fff])(?:先生|女士|小姐)")
 
@@ -82,7 +86,7 @@ _DATE = re.compile(
     r"|\b(?:jan(?:uary)?|feb(?:ruary)?|march|april|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
     r"|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
     r"(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
-    r"|nov(?:ember)?|dec(?:ember)?)\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\b\d{1,2}:\d{2}\b"
+    r"|nov(?:ember)?|dec(?:ember)?)\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\b\d{1,2}:\d{2}(?!\d)"
     r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
     r"|\b(?:hôm qua|ngày mai|tối nay|sáng nay|chiều nay|thứ (?:hai|ba|tư|năm|sáu|bảy)|chủ nhật)\b"
     r"|\bngày \d{1,2}/\d{1,2}\b|昨天|明天|今晚|今早|周[一二三四五六日]|星期[一二三四五六日天]|\d{1,2}月\d{1,2}[日号]|\d{1,2}点",
@@ -152,12 +156,12 @@ def find_leftovers(reply: str, *, allowed: Iterable[str] = ()) -> list[Leftover]
             add("signature", m.group(0).strip())
     for m in _VALEDICTION_SIG.finditer(text):
         if name_like(m.group(1)):
-            add("signature", m.group(0))
+            add("signature", m.group(0), licensed=_said(m.group(1), ok))
     m2 = _TRAILING_NAME.search(text)
     if m2 and name_like(m2.group(1)):
         add("signature", m2.group(1))
     signed = {f.text.lower() for f in found}
-    for pattern in (_GREETING_NAME, _VOCATIVE, _VI_NAME):
+    for pattern in (_GREETING_NAME, _VOCATIVE, _MID_NAME, _LONE_NAME, _VI_NAME):
         for m in pattern.finditer(text):
             word = m.group(1)
             if name_like(word) and not any(word.lower() in s for s in signed):

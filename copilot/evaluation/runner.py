@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from copilot.evaluation.cases import EvalCase, Suite, dataset_hash, load_cases
-from copilot.evaluation.grading import GradeStats, GradedItem, GradedReply, find_grade, grade_stats, is_shown
+from copilot.evaluation.grading import GradedItem, GradedReply, GradeStats, find_grade, grade_stats, is_shown
 from copilot.evaluation.metrics import COST, DEFAULT, CaseRun, Metric, make_metric
 
 __all__ = ["RunSummary", "build_copilot", "evaluate", "gate", "parse_pairs", "parse_thresholds", "run_suite"]
