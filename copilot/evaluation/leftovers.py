@@ -39,19 +39,33 @@ class Leftover:
 
 @dataclass(frozen=True)
 class _Seeds:
-    products: tuple[str, ...]
-    objects: tuple[tuple[str, ...], ...]
-    context: tuple[str, ...]
+    products: re.Pattern[str]
+    objects: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
+    context: re.Pattern[str]
     not_names: frozenset[str]
 
 
 @lru_cache(maxsize=1)
 def _seeds() -> _Seeds:
     raw = yaml.safe_load(resources.files("copilot.defaults").joinpath("leftovers.yaml").read_text(encoding="utf-8"))
-    return _Seeds(products=tuple(raw["products"]),
-                  objects=tuple(tuple(w.strip() for w in str(line).split("|") if w.strip())
-                                for line in raw["case_objects"]),
-                  context=tuple(raw["context"]), not_names=frozenset(w.lower() for w in raw["not_names"]))
+    # One compiled alternation per list: a reply is scanned once per list, not once per word.
+    # Capitalised plain words (Galaxy, Surface) must keep their capital; iPhone, PS4 match in any case.
+    exact = [p for p in map(str, raw["products"]) if p[:1].isupper() and p[1:].replace(" ", "").islower()]
+    loose = [p for p in map(str, raw["products"]) if p not in exact]
+    products = re.compile(rf"(?<!\w)(?:{_alternation(exact)}|(?i:{_alternation(loose)}))(?!\w)")
+    objects = []
+    for line in raw["case_objects"]:
+        group = tuple(w.strip() for w in str(line).split("|") if w.strip())
+        # "your order number" asks for an identifier: generic, not a detail of another case.
+        objects.append((group, re.compile(rf"\b(?:your|ur)\s+(?:\w+\s+)?(?:{_alternation(group)})(?:s|es)?\b"
+                                          rf"(?!\s+{_ASKED_FOR})", re.I)))
+    context = re.compile(rf"(?<!\w)(?:{_alternation(map(str, raw['context']))})(?!\w)", re.I)
+    return _Seeds(products=products, objects=tuple(objects), context=context,
+                  not_names=frozenset(str(w).lower() for w in raw["not_names"]))
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 _URL = re.compile(r"https?://\S+|\bt\.co/\S+|\bwww\.\S+")
@@ -95,6 +109,7 @@ _DATE = re.compile(
 _DETAIL = re.compile(r"#\w*\d\w*|\b[A-Z]{2}\s?\d{3,4}\b|\b\d{5,}\b|\bv?\d+\.\d+\.\d+\b"
                      r"|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{2,}(?:-[A-Z0-9]+)+\b"
                      r"|\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z])[A-Z0-9]{6,}\b")
+_ASKED_FOR = r"(?:numbers?|no\b|id\b|details|reference|confirmation|code|e-?mail|address)"
 _THREAD = re.compile(r"(?:^|(?<=\s))\(?[1-9]/[1-9]\)?(?=\s|$)")
 
 
@@ -170,24 +185,23 @@ def find_leftovers(reply: str, *, allowed: Iterable[str] = ()) -> list[Leftover]
         add("name", m.group(0))
     for m in PLACEHOLDER_RE.finditer(text):
         add("placeholder", m.group(0), licensed=False)
-    for product in seeds.products:
-        flags = 0 if product[:1].isupper() and product[1:].islower() else re.I
-        for m in re.finditer(rf"(?<!\w){re.escape(product)}(?!\w)", text, flags):
-            add("product", m.group(0))
-    for group in seeds.objects:
-        names = "|".join(re.escape(w) for w in group)
-        for m in re.finditer(rf"\b(?:your|ur)\s+(?:\w+\s+)?({names})(?:s|es)?\b", text, re.I):
-            if not any(f.text.lower() in m.group(0).lower() for f in found):
-                add("detail", m.group(0), licensed=any(_said(w, ok) for w in group))
+    for m in seeds.products.finditer(text):
+        add("product", m.group(0))
+    for group, pattern in seeds.objects:
+        group_said: bool | None = None
+        for m in pattern.finditer(text):
+            if group_said is None:
+                group_said = any(_said(w, ok) for w in group)
+            if not group_said and not any(f.text.lower() in m.group(0).lower() for f in found):
+                add("detail", m.group(0))
     for m in _DETAIL.finditer(text):
         add("detail", m.group(0), licensed=_number_said(m.group(0), ok))
     for m in _AMOUNT.finditer(text):
         add("amount", m.group(0), licensed=_number_said(m.group(0), ok))
     for m in _DATE.finditer(text):
         add("date", m.group(0))
-    for phrase in seeds.context:
-        for m in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.I):
-            add("context", m.group(0))
+    for m in seeds.context.finditer(text):
+        add("context", m.group(0))
     for m in _THREAD.finditer(text):
         add("context", m.group(0))
     return found
