@@ -327,23 +327,35 @@ def _run_dir(out: str | None, name: str) -> Path:
     return Path(out) if out else Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def _finish_run(summary: Any, out: Path, junit: str | None) -> int:
+def _finish_run(summary: Any, out: Path, junit: str | None, as_json: bool = False) -> int:
     from copilot.evaluation.compare import write_junit
     from copilot.evaluation.metrics import COST
+    from copilot.evaluation.runner import gate_checks
 
+    if junit:
+        write_junit(Path(junit), summary.name, gate_checks(summary.thresholds))
+    if as_json:
+        print(json.dumps({"run": str(out), "report": str(out / "report.html"),
+                          **summary.model_dump(mode="json")}, indent=2, ensure_ascii=False))
+        return 0 if summary.passed else 1
     for name, m in summary.metrics.items():
         shown = f"p50 {m.p50:.1f}  p95 {m.p95:.1f}" if name in COST and m.p50 is not None else \
             ("n/a" if m.mean is None else f"{m.mean:.3f}")
-        print(f"  {name:<22} {shown:>22}   ({m.n} cases)")
+        print(f"  {name:<22} {shown:>22}   ({m.n} case{'' if m.n == 1 else 's'})")
     for t in summary.thresholds:
         print(f"  gate {t.metric}: {'pass' if t.passed else 'FAIL'} ({t.value} vs {t.minimum})")
     if summary.errors:
         print(f"  {summary.errors} cases could not be drafted (see their rows in cases.jsonl): the run fails")
-    print(f"{summary.cases} cases, {summary.seconds_per_case * 1000:.0f} ms per case; report: {out / 'report.html'}")
-    if junit:
-        from copilot.evaluation.runner import gate_checks
+    g = summary.grading
+    if g is not None:
+        def pct(v: float | None) -> str:
+            return "n/a" if v is None else f"{v:.0%}"
 
-        write_junit(Path(junit), summary.name, gate_checks(summary.thresholds))
+        print(f"  shown {g.shown}/{g.total} (coverage {pct(g.coverage)}); graded A {g.counts['A']} B {g.counts['B']} "
+              f"C {g.counts['C']} D {g.counts['D']}, {g.counts['ungraded']} shown replies not graded; acceptance "
+              f"{pct(g.acceptance)}, harm {pct(g.harm)}, confidence AUROC "
+              f"{'n/a' if g.auroc is None else f'{g.auroc:.2f}'}")
+    print(f"{summary.cases} cases, {summary.seconds_per_case * 1000:.0f} ms per case; report: {out / 'report.html'}")
     return 0 if summary.passed else 1
 
 
@@ -354,7 +366,7 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
     suite = load_suite(Path(args.suite))
     out = _run_dir(args.out, suite.name)
     summary = run_suite(suite, out, extra_thresholds=parse_thresholds(args.fail_under), progress=sys.stderr.isatty())
-    return _finish_run(summary, out, args.junit)
+    return _finish_run(summary, out, args.junit, args.json)
 
 
 def cmd_eval_backtest(args: argparse.Namespace) -> int:
@@ -379,7 +391,7 @@ def cmd_eval_backtest(args: argparse.Namespace) -> int:
                                 "brand": args.brand, "embedder": cp.settings.embedder,
                                 "llm_model": cp.settings.llm_model},
                         dataset=Path(args.tickets), thresholds=thresholds)
-    return _finish_run(summary, out, args.junit)
+    return _finish_run(summary, out, args.junit, args.json)
 
 
 def cmd_eval_import(args: argparse.Namespace) -> int:
@@ -420,6 +432,22 @@ def cmd_eval_feedback(args: argparse.Namespace) -> int:
         print_table(a, sys.stdout)
     if args.html:
         print(f"report: {write_feedback_report(a, Path(args.html))}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval_export_feedback(args: argparse.Namespace) -> int:
+    from copilot.evaluation.feedback_export import export_feedback
+
+    exported = export_feedback(_copilot(args), brand=args.brand, outcomes=args.outcome or ["accepted"])
+    if not exported.cases:
+        raise InputError("no feedback to export", hint="agents have not sent a suggestion as is yet; check --brand, "
+                         "--data-dir and --outcome")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(c.model_dump_json(exclude_defaults=True) + "\n" for c in exported.cases), encoding="utf-8")
+    grades = ", ".join(f"{g} {n}" for g, n in exported.grades.items())
+    print(f"wrote {len(exported.cases)} graded cases ({grades}) to {out}"
+          + (f"; {exported.missing} feedback records name a suggestion no longer stored" if exported.missing else ""))
     return 0
 
 
@@ -567,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     er.add_argument("--fail-under", action="append", default=[], metavar="METRIC=MIN",
                     help="exit 1 when a metric's mean is below MIN (for latency_ms/tokens: p95 above MIN)")
     er.add_argument("--junit", metavar="FILE", help="write the gate as JUnit XML")
+    er.add_argument("--json", action="store_true", help="print the run summary as JSON (exit code as without)")
     er.set_defaults(func=cmd_eval_run)
     eb = esub.add_parser("backtest", parents=[common], help="replay your resolved tickets: hold out the newest")
     eb.add_argument("--tickets", required=True, help="resolved tickets (JSONL or a Zendesk export)")
@@ -578,6 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
     eb.add_argument("--out", help="run folder (default: runs/backtest-<time>)")
     eb.add_argument("--fail-under", action="append", default=[], metavar="METRIC=MIN")
     eb.add_argument("--junit", metavar="FILE")
+    eb.add_argument("--json", action="store_true", help="print the run summary as JSON (exit code as without)")
     eb.set_defaults(func=cmd_eval_backtest)
     ei = esub.add_parser("import", help="convert public data shapes to tickets, articles or cases (JSONL)")
     ei.add_argument("format", choices=["tweetsumm", "banking77", "csv", "jsonl"])
@@ -602,6 +632,15 @@ def build_parser() -> argparse.ArgumentParser:
     ef.add_argument("--html", metavar="FILE", help="also write an HTML report with charts")
     ef.add_argument("--json", action="store_true")
     ef.set_defaults(func=cmd_eval_feedback)
+
+    ex = esub.add_parser("export-feedback", parents=[common],
+                         help="suggestions agents sent as is, as graded evaluation cases (JSONL)")
+    ex.add_argument("--out", required=True, help="JSONL file of cases to write")
+    ex.add_argument("--brand")
+    ex.add_argument("--outcome", action="append", choices=["accepted", "edited", "rejected"],
+                    help="outcomes to export (repeat; default accepted = grade A; edited: B under 20%% of words "
+                         "changed, else C; rejected: C for tone, else D)")
+    ex.set_defaults(func=cmd_eval_export_feedback)
 
     ec = esub.add_parser("compare", help="per-metric deltas with significance, and the cases that got worse")
     ec.add_argument("run_a")

@@ -13,7 +13,8 @@ from copilot.models import Ticket
 __all__ = ["BACKTEST_METRICS", "split_history", "to_case"]
 
 BACKTEST_METRICS = ["rouge_l", "reply_similarity", "action_top1", "action_top3", "language_match", "groundedness",
-                    "citation_validity", "brand_voice", "length", "pii_safe", "latency_ms", "tokens"]
+                    "citation_validity", "brand_voice", "length", "pii_safe", "leftovers", "coverage", "latency_ms",
+                    "tokens"]
 
 
 def _when(t: Ticket) -> str:

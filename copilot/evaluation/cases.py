@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import ConfigError, InputError
+from copilot.evaluation.grading import GradedReply
 from copilot.models import Ticket
 
 __all__ = ["EvalCase", "Suite", "dataset_hash", "load_cases", "load_suite"]
@@ -29,6 +30,9 @@ class EvalCase(BaseModel):
     must_not_contain: list[str] = Field(default_factory=list)
     language: str | None = None
     tags: list[str] = Field(default_factory=list)
+    # Replies a person graded for this ticket (A/B/C/D/not_shown): a run counts the grade of the reply it
+    # produced, so QA leads compare drafters on their own graded set.
+    grades: list[GradedReply] = Field(default_factory=list)
 
 
 class SuiteConfig(BaseModel):

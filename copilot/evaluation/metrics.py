@@ -250,6 +250,74 @@ class Length:
         return Score(float(words <= limit), f"{words} words (limit {limit})")
 
 
+@dataclass
+class Leftovers:
+    """1 when the reply carries nothing of another case: no foreign name, agent signature, product,
+    booking, amount, date or "regarding your DM" that the ticket, a cited article or the brand's frame
+    does not say (see leftovers.py)."""
+
+    config: Any
+    frame: Callable[[str, str], Frame]
+    name: str = "leftovers"
+
+    def score(self, run: CaseRun) -> Score:
+        from copilot.evaluation.leftovers import find_leftovers
+
+        s, ticket = run.suggestion, run.case.ticket
+        brand = s.brand or "default"
+        profile = self.config.brand(brand)
+        f = self.frame(brand, s.language)
+        greeting, sign_off, disclaimer = f.greeting, f.sign_off, f.disclaimer
+        articles = [run.sources.get(c.source_id, c.snippet) for c in s.citations if c.kind == "article"]
+        allowed = [ticket.customer_text(), ticket.customer_name or "", greeting, sign_off, disclaimer,
+                   profile.name, brand, *articles]
+        found = find_leftovers(s.reply, allowed=allowed)
+        if not found:
+            return Score(1.0, "nothing of another case")
+        return Score(0.0, "; ".join(f"{f.kind}: {f.text}" for f in found[:6]) + (" ..." if len(found) > 6 else ""))
+
+
+@dataclass
+class Coverage:
+    """1 when agents see the reply as a draft, 0 when it abstains (``low_confidence``, ``no_evidence``):
+    the mean is the share shown at the brand's threshold."""
+
+    name: str = "coverage"
+
+    def score(self, run: CaseRun) -> Score:
+        from copilot.evaluation.grading import HIDDEN_FLAGS, is_shown
+
+        flags = run.suggestion.flags
+        if is_shown(flags):
+            return Score(1.0, f"shown (confidence {run.suggestion.confidence:.2f})")
+        return Score(0.0, f"not shown: {', '.join(f for f in flags if f in HIDDEN_FLAGS)}")
+
+
+@dataclass
+class Graded:
+    """The case's human grade of this very reply, when a person graded it. ``acceptance``: 1 for A/B,
+    0 for C/D (mean = precision at the threshold); ``harmless``: 0 for D (mean = 1 - harm). Not
+    applicable to replies that are not shown or not graded yet."""
+
+    name: str
+    good: frozenset[str]
+
+    def score(self, run: CaseRun) -> Score:
+        from copilot.evaluation.grading import find_grade, is_shown
+
+        if not is_shown(run.suggestion.flags):
+            return Score(None, "not shown")
+        if not run.case.grades:
+            return Score(None, "no human grades for this case")
+        g = find_grade(run.case.grades, run.suggestion.reply)
+        if g is None:
+            return Score(None, f"not graded: a new reply ({len(run.case.grades)} other replies graded)")
+        if g.grade == "not_shown":
+            return Score(None, "graded as not shown")
+        detail = ", ".join(g.patterns) + (f" ({g.note})" if g.note else "")
+        return Score(float(g.grade in self.good), f"grade {g.grade}" + (f": {detail}" if detail.strip() else ""))
+
+
 # --- safety ---------------------------------------------------------------------------------------
 
 
@@ -351,11 +419,14 @@ def case_quality(row: dict[str, Any]) -> float | None:
 _SIMPLE: dict[str, Callable[[], Any]] = {
     "rouge_l": RougeL, "citation_validity": CitationValidity, "language_match": LanguageMatch,
     "facts_present": FactsPresent, "forbidden_absent": ForbiddenAbsent, "injection_resistance": InjectionResistance,
-    "pii_safe": PiiLeak, "latency_ms": Latency, "tokens": Tokens,
+    "pii_safe": PiiLeak, "latency_ms": Latency, "tokens": Tokens, "coverage": Coverage,
+    "acceptance": lambda: Graded("acceptance", frozenset({"A", "B"})),
+    "harmless": lambda: Graded("harmless", frozenset({"A", "B", "C"})),
 }
 DEFAULT = ["recall@5", "mrr", "ndcg@10", "action_top1", "action_top3", "rouge_l", "reply_similarity", "groundedness",
            "citation_validity", "language_match", "facts_present", "forbidden_absent", "brand_voice", "length",
-           "injection_resistance", "pii_safe", "latency_ms", "tokens"]
+           "injection_resistance", "pii_safe", "leftovers", "coverage", "acceptance", "harmless", "latency_ms",
+           "tokens"]
 
 
 def available() -> list[str]:
@@ -384,6 +455,8 @@ def make_metric(name: str, *, copilot: Copilot) -> Metric:
         return BrandVoice(copilot.config, copilot.brand_frame)
     if name == "length":
         return Length(copilot.config)
+    if name == "leftovers":
+        return Leftovers(copilot.config, copilot.brand_frame)
     if name == "llm_judge":
         return LLMJudge(copilot.chat_model("judge"))
     from copilot.errors import ConfigError

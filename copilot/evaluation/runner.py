@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from copilot.evaluation.cases import EvalCase, Suite, dataset_hash, load_cases
+from copilot.evaluation.grading import GradedItem, GradedReply, GradeStats, find_grade, grade_stats, is_shown
 from copilot.evaluation.metrics import COST, DEFAULT, CaseRun, Metric, make_metric
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class RunSummary(BaseModel):
     metrics: dict[str, MetricSummary]
     thresholds: list[ThresholdResult] = Field(default_factory=list)
     passed: bool = True
+    # Coverage, human grades and calibration, when the run measures coverage or grades (see grading.py).
+    grading: GradeStats | None = None
 
     def explain(self) -> str:
         """The failed gates, one per line (for assertion messages)."""
@@ -214,6 +217,25 @@ def load_summary(run: Path) -> RunSummary:
     return RunSummary.model_validate_json(path.read_text(encoding="utf-8"))
 
 
+GRADING_METRICS = frozenset({"coverage", "acceptance", "harmless"})
+
+
+def grade_items(rows: list[dict[str, Any]]) -> list[GradedItem]:
+    """Each drafted case as grading sees it: not shown (flagged), the grade of its reply, or ungraded."""
+    items = []
+    for r in rows:
+        if "suggestion" not in r:
+            continue
+        s = r["suggestion"]
+        if not is_shown(s["flags"]):
+            items.append(GradedItem("not_shown", s["confidence"]))
+            continue
+        g = find_grade([GradedReply.model_validate(x) for x in r["case"].get("grades", [])], s["reply"])
+        grade = g.grade if g and g.grade != "not_shown" else None
+        items.append(GradedItem(grade, s["confidence"], list(g.patterns) if g and grade else []))
+    return items
+
+
 def write_run(out: Path, name: str, rows: list[dict[str, Any]], metric_names: list[str], *, seconds: float,
               config: dict[str, Any], dataset: Path | None, thresholds: dict[str, float]) -> RunSummary:
     from copilot.evaluation.report import write_report
@@ -234,6 +256,7 @@ def write_run(out: Path, name: str, rows: list[dict[str, Any]], metric_names: li
         errors=sum(1 for r in rows if "error" in r),
         cases=len(rows), seconds=round(seconds, 3), seconds_per_case=round(seconds / max(1, len(rows)), 4),
         metrics=metrics, thresholds=results,
+        grading=grade_stats(grade_items(rows)) if GRADING_METRICS & set(metric_names) else None,
         passed=all(t.passed for t in results) and not any("error" in r for r in rows))
     (out / "summary.json").write_text(summary.model_dump_json(indent=2), encoding="utf-8")
     write_report(out, summary, rows)

@@ -147,3 +147,64 @@ def test_unwritable_outputs_are_clear_errors(tmp_path: Path, capsys: pytest.Capt
     blocker.write_text("", encoding="utf-8")
     assert main(["sidebar", "package", "zendesk", "--out", str(blocker / "x.zip")]) == 2
     assert "error [io_error]" in capsys.readouterr().err
+
+
+def test_graded_cases_give_acceptance_harm_coverage_and_calibration_through_eval_run(
+        tmp_path: Path, corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hash")
+    cases = [{"id": "refund", "ticket": {"brand": "acme", "messages": [
+                 {"author": "customer", "body": "Where is my refund? I returned the lamp."}]}},
+             {"id": "shipping", "ticket": {"brand": "acme", "messages": [
+                 {"author": "customer", "body": "How long does standard shipping take?"}]}},
+             {"id": "nothing", "ticket": {"brand": "acme", "messages": [
+                 {"author": "customer", "body": "zxqv blorp wibble"}]}}]
+    dataset = tmp_path / "graded.jsonl"
+    dataset.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    suite = tmp_path / "graded.yaml"
+    suite.write_text(f"name: graded\ndataset: graded.jsonl\ncopilot:\n  config: {corpus['config']}\n"
+                     f"  kb: [{corpus['kb']}]\n  tickets: [{corpus['tickets']}]\n  brand: acme\n"
+                     "metrics: [leftovers, coverage, acceptance, harmless, latency_ms]\n", encoding="utf-8")
+    assert main(["eval", "run", str(suite), "--out", str(tmp_path / "first"), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["grading"]["counts"]["ungraded"] == first["grading"]["shown"] and first["grading"]["acceptance"] is None
+    # A QA lead grades what the drafter wrote: the next run counts those grades.
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "first" / "cases.jsonl").read_text().splitlines())}
+    grades = {"refund": ("A", 0.9), "shipping": ("D", 0.1), "nothing": ("not_shown", 0.0)}
+    for c in cases:
+        c["grades"] = [{"reply": rows[c["id"]]["suggestion"]["reply"], "grade": grades[c["id"]][0],
+                        "patterns": ["wrong_problem"] if grades[c["id"]][0] == "D" else []}]
+    dataset.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    code = main(["eval", "run", str(suite), "--out", str(tmp_path / "second"), "--json",
+                 "--fail-under", "harmless=0.9"])
+    summary = json.loads(capsys.readouterr().out)
+    g = summary["grading"]
+    # The gibberish ticket abstains (no evidence); the two others are shown with the grades given.
+    assert code == 1 and summary["report"].endswith("report.html")   # harmless 0.5 < 0.9: the gate fails
+    assert g["counts"] == {"A": 1, "B": 0, "C": 0, "D": 1, "not_shown": 1, "ungraded": 0}
+    assert g["coverage"] == pytest.approx(2 / 3) == summary["metrics"]["coverage"]["mean"]
+    assert g["acceptance"] == 0.5 and g["harm"] == 0.5 and g["auroc"] == 1.0 and g["patterns"] == {"wrong_problem": 1}
+    assert summary["metrics"]["harmless"]["mean"] == 0.5 and summary["metrics"]["leftovers"]["n"] == 3
+    html = (tmp_path / "second" / "report.html").read_text(encoding="utf-8")
+    assert "Coverage, grades and calibration" in html and "(3 cases)" in html
+
+
+def test_accepted_suggestions_export_as_graded_cases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from copilot.feedback import FeedbackStore
+    from copilot.models import Message, Suggestion, Ticket
+
+    data = tmp_path / "data"
+    store = FeedbackStore.for_data_dir(data)
+    s = Suggestion(id="s1", reply="Refunds take 5 to 7 business days.", language="en", confidence=0.8,
+                   drafter="embedded", brand="acme")
+    store.save_suggestion(s, Ticket(brand="acme", messages=[Message(author="customer", body="Where is my refund?")]))
+    out = tmp_path / "cases.jsonl"
+    assert main(["eval", "export-feedback", "--data-dir", str(data), "--out", str(out)]) == 2
+    assert "no feedback to export" in capsys.readouterr().err and not out.exists()
+    from copilot.models import FeedbackRecord
+
+    store.record(FeedbackRecord(suggestion_id="s1", outcome="accepted", agent="U1", final_text=s.reply, brand="acme"))
+    assert main(["eval", "export-feedback", "--data-dir", str(data), "--out", str(out)]) == 0
+    assert "wrote 1 graded cases (A 1)" in capsys.readouterr().out
+    case = json.loads(out.read_text(encoding="utf-8"))
+    assert case["grades"][0]["grade"] == "A" and case["ticket"]["messages"][0]["body"] == "Where is my refund?"
