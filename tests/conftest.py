@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from copilot.config import CopilotConfig, load_config
 from copilot.retrieval.embeddings import HashEmbedder
 from copilot.service import Copilot
 from copilot.settings import Settings
+from tests.servers import free_port, running
 
 
 class CountingEmbedder(HashEmbedder):
@@ -125,3 +128,13 @@ def indexed(copilot: Copilot, corpus: dict[str, Path]) -> Copilot:
     summary = copilot.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
     assert summary.ok, summary.errors
     return copilot
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    with running([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                 f"http://127.0.0.1:{port}/api/v2/heartbeat", name="chroma server", timeout_s=30):
+        yield port

@@ -84,9 +84,11 @@ def _handler(fake: FakeHelpdesk) -> type[BaseHTTPRequestHandler]:
             q = urllib.parse.parse_qs(url.query)
             parts = url.path.strip("/").split("/")
             auth = self.headers.get("Authorization")
-            if len(parts) > 3 and parts[2] == "tickets" and parts[3] in fake.freshdesk:  # Freshdesk ids: 2xx
+            if len(parts) > 3 and parts[2] == "tickets" and parts[3].startswith("2"):  # Freshdesk ids: 2xx
                 if auth != FD_AUTH:
                     return self._send(401, {"code": "invalid_credentials"})
+                if parts[3] not in fake.freshdesk:
+                    return self._send(404, {"code": "not_found"})
                 return self._freshdesk(method, parts, q, body)
             if auth != ZD_AUTH:
                 return self._send(401, {"error": "Couldn't authenticate you"})

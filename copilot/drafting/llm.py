@@ -30,7 +30,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from copilot.drafting.base import Draft, DraftFailed, DraftRequest
 from copilot.drafting.embedded import citation_for
-from copilot.models import Citation, Hit
+from copilot.flags import Flag
+from copilot.models import Hit
 from copilot.pii import restore
 from copilot.prompts import Prompt, load_prompt
 
@@ -188,9 +189,11 @@ class LLMDrafter:
         out = state.out
         assert out is not None
         by_id = {h.source_id: h for h in request.hits}
-        cited = [citation_for(by_id[s], by_id[s].chunk.text) if s in by_id else _unknown_citation(s)
-                 for s in dict.fromkeys(out.cited_source_ids)]
-        return Draft(body=out.reply.strip(), language=request.language, citations=cited,
+        named = list(dict.fromkeys(out.cited_source_ids))
+        cited = [citation_for(by_id[s], by_id[s].chunk.text) for s in named if s in by_id]
+        # A source the model made up is not cited: the draft says so (the check stage would drop it too).
+        flags = [Flag.INVALID_CITATION_REMOVED] if len(cited) != len(named) else []
+        return Draft(body=out.reply.strip(), language=request.language, citations=cited, flags=flags,
                      confidence=out.confidence, prompt_version=self.prompt.id, usage=state.usage)
 
     def _sources(self, state: _State) -> _State:
@@ -273,8 +276,3 @@ class LLMDrafter:
             log.info("the server does not accept structured output by %s; trying %s", method, self._candidates[1])
             self._candidates.pop(0)
             return True
-
-
-def _unknown_citation(source_id: str) -> Citation:
-    """A citation the model made up: kept so the check stage sees (and flags) it."""
-    return Citation(source_id=source_id, kind="ticket" if source_id.startswith("ticket:") else "article", snippet="")

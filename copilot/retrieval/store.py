@@ -61,17 +61,23 @@ def _slug(text: str, size: int) -> str:
 
 
 class ChromaStore:
-    def __init__(self, *, data_dir: Path, collection: str, embedder_name: str, dim: int,
+    def __init__(self, *, data_dir: Path | None, collection: str, embedder_name: str, dim: int,
                  host: str | None = None, port: int = 8000, ssl: bool = False) -> None:
+        """A Chroma server at ``host``, else the persistent store under ``data_dir``, else (neither) an
+        in-memory store that lives as long as the process (tests, throwaway evaluations)."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
-            if host:
+            if data_dir is None and not host:
+                self.client = chromadb.EphemeralClient(settings=chroma_settings)
+                self.location = "memory"
+            elif host:
                 self.client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
                 self.location = f"{'https' if ssl else 'http'}://{host}:{port}"
             else:
+                assert data_dir is not None
                 path = data_dir / "chroma"
                 path.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,19 +10,8 @@ from copilot.config import CopilotConfig
 from copilot.service import Copilot
 from copilot.settings import Settings
 from tests.conftest import CountingEmbedder
-from tests.servers import free_port, running
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    with running([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                 f"http://127.0.0.1:{port}/api/v2/heartbeat", name="chroma server", timeout_s=30):
-        yield port
 
 
 def test_ingest_and_suggest_through_a_chroma_server(chroma_server: int, tmp_path: Path, corpus: dict[str, Path],

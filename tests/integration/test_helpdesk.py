@@ -197,3 +197,17 @@ def test_backfill_ingests_solved_zendesk_tickets(fake: FakeHelpdesk, indexed: Co
     assert main(["helpdesk", "backfill", "zendesk", "--since", "2026-01-01"]) == 0
     assert "1 solved tickets read: 1 added" in capsys.readouterr().out
     assert main(["helpdesk", "backfill", "zendesk", "--since", "yesterday"]) == 2
+
+
+def test_a_zendesk_ticket_reads_the_same_from_an_export_and_from_the_api(fake: FakeHelpdesk, tmp_path: Path) -> None:
+    """One mapper: the export importer and the API client agree on authors, notes, names and fields."""
+    from copilot.retrieval import load_tickets
+
+    raw = fake.zendesk["102"]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps({"tickets": [{**raw["ticket"], "comments": raw["comments"]}], "users": fake.users}),
+                      encoding="utf-8")
+    [from_export] = load_tickets(export).tickets
+    from_api = ZendeskClient(HelpdeskHTTP(fake.base_url, auth=("agent@acme.example/token", "zd-token"))).ticket("102")
+    assert from_export == from_api
+    assert [m.author for m in from_api.messages] == ["customer", "agent"] and from_api.customer_name == "Jane"
