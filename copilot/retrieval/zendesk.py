@@ -33,9 +33,9 @@ def _comment_text(c: dict[str, Any]) -> str:
         return str(c["plain_body"])
     body = str(c.get("body") or "")
     if c.get("html_body") and not body:
-        from copilot.retrieval.sources import html_to_text
+        from copilot.retrieval.html import html_to_text
 
-        return html_to_text(str(c["html_body"]))[1]
+        return html_to_text(str(c["html_body"])).text
     return body
 
 
@@ -112,7 +112,8 @@ def tickets_from_export_json(path: Path, out: Loaded, *, include_unresolved: boo
 
 
 def articles_from_helpcenter(doc: Any, where: str, out: Loaded) -> None:
-    from copilot.retrieval.sources import LoadIssue, html_to_text
+    from copilot.retrieval.html import html_to_text
+    from copilot.retrieval.sources import LoadIssue
 
     items = doc.get("articles") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
@@ -126,7 +127,7 @@ def articles_from_helpcenter(doc: Any, where: str, out: Loaded) -> None:
         if a.get("draft"):
             out.skipped.append((str(a["id"]), "draft article"))
             continue
-        _, text = html_to_text(str(a.get("body") or ""))
+        text = html_to_text(str(a.get("body") or ""), base_url=str(a.get("html_url") or a.get("url") or "")).text
         try:
             out.articles.append(Article(
                 id=str(a["id"]), title=str(a.get("title") or a.get("name") or ""), body=text,
