@@ -21,7 +21,7 @@ from copilot.drafting.rewrite import Rewriter
 from copilot.errors import ConfigError, InputError
 from copilot.grounding import GroundingChecker
 from copilot.guardrails import screen
-from copilot.language import detect_language
+from copilot.language import detect_language, reply_language
 from copilot.models import Article, Hit, Message, SourceKind, StreamEvent, Suggestion, Ticket
 from copilot.pii import redact
 from copilot.retrieval.embeddings import Embedder, make_embedder
@@ -238,7 +238,7 @@ class Copilot:
         # One pass: the index holds plain placeholders, an external model gets numbered ones.
         redaction = redact(raw, numbered=True)
         query = redaction.plain_text
-        language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
+        language = reply_language(detect_language(raw, default=ticket.locale or profile.fallback_language), profile)
         hits = self.searcher.search(query, brand=brand_name, k=self.settings.top_k)
         private = self.settings.llm_redact_pii
         request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,
