@@ -133,7 +133,7 @@ def _origin_regex(origins: list[str]) -> str | None:
     return "^(?:" + "|".join(re.escape(o).replace(r"\*", r"[a-z0-9-]+") for o in origins) + ")$"
 
 
-def _route_path(api: FastAPI, scope: dict[str, Any]) -> str:
+def _route_path(api: FastAPI, scope: Scope) -> str:
     """The matched route's template, a bounded metrics label. API routes put themselves in the
     scope; Starlette's own routes (/docs, /openapi.json) and mounts (static files) only their endpoint."""
     route = scope.get("route")
