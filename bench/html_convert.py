@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import median
+from bench._common import installed, median
 from copilot.retrieval.html import html_to_text
 
 Converter = Callable[[str], str]
@@ -114,13 +114,8 @@ def main() -> None:
     args = ap.parse_args()
 
     fixtures = {p.name: p.read_text(encoding="utf-8") for p in sorted(args.fixtures.glob("*.html"))}
-    candidates: dict[str, Converter] = {"copilot (html-to-markdown)": _copilot}
-    for name, factory in [("markdownify + bs4", _markdownify), ("inscriptis", _inscriptis)]:
-        conv = factory()
-        if conv is None:
-            print(f"({name} not installed: skipped)")
-        else:
-            candidates[name] = conv
+    candidates: dict[str, Converter] = {"copilot (html-to-markdown)": _copilot,
+                                        **installed({"markdownify + bs4": _markdownify, "inscriptis": _inscriptis})}
 
     outputs = {name: {f: conv(html) for f, html in fixtures.items()} for name, conv in candidates.items()}
     if args.show:

@@ -23,7 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import median
+from bench._common import installed, median
 from copilot.text import split_sentences
 
 Splitter = Callable[[str, str], list[str]]
@@ -76,13 +76,8 @@ def main() -> None:
     args = ap.parse_args()
 
     samples = load_samples(args.samples)
-    candidates: dict[str, Splitter] = {"copilot": lambda text, lang: split_sentences(text), "before": _before}
-    for name, factory in [("pysbd", _pysbd), ("sentencex", _sentencex)]:
-        split = factory()
-        if split is None:
-            print(f"({name} not installed: skipped)")
-        else:
-            candidates[name] = split
+    candidates: dict[str, Splitter] = {"copilot": lambda text, lang: split_sentences(text), "before": _before,
+                                       **installed({"pysbd": _pysbd, "sentencex": _sentencex})}
     langs = sorted({lang for lang, _, _ in samples})
     print(f"{'splitter':12}" + "".join(f"{lang + ' exact':>12}" for lang in langs)
           + f"{'all':>10}{'us/call':>10}{'us/page':>10}")
