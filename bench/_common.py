@@ -8,10 +8,10 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 csv.field_size_limit(sys.maxsize)
 
@@ -72,3 +72,19 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+T = TypeVar("T")
+
+
+def installed(factories: dict[str, Callable[[], T | None]]) -> dict[str, T]:
+    """The alternatives to compare that are installed (a factory returns None when its package is
+    missing); says which were skipped."""
+    out: dict[str, T] = {}
+    for name, factory in factories.items():
+        made = factory()
+        if made is None:
+            print(f"({name} not installed: skipped)")
+        else:
+            out[name] = made
+    return out

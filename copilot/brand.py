@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from copilot.prompts import load_prompt
 from copilot.text import split_sentences, word_count
 
 __all__ = ["BrandProfile", "Frame", "VoiceIssue", "apply_frame", "check_voice", "enforce_banned", "frame_languages",
-           "reply_word_limit", "split_frame", "voice_frame"]
+           "primary_language", "reply_word_limit", "split_frame", "voice_frame"]
+
+
+def primary_language(code: str) -> str:
+    """The primary subtag of a BCP-47 code, lower-case: "zh-CN" -> "zh", "en_US" -> "en"."""
+    return re.split(r"[-_]", code.strip(), maxsplit=1)[0].lower()
 
 
 class BrandProfile(BaseModel):
@@ -40,6 +46,38 @@ class BrandProfile(BaseModel):
     allowed_domains: list[str] = Field(default_factory=list)
     use_greeting: bool = True
     use_sign_off: bool = True
+    # Languages the brand answers in (primary codes: "en", "vi", "zh"); empty: every language the
+    # drafter writes. A customer writing in another language gets a reply in ``default_language``
+    # (default: the first of ``languages``, else English).
+    languages: list[str] = Field(default_factory=list)
+    default_language: str | None = None
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _primary_codes(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [p for p in re.split(r"[,\s]+", v) if p]
+        return [primary_language(x) if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
+
+    @field_validator("default_language")
+    @classmethod
+    def _primary_code(cls, v: str | None) -> str | None:
+        return primary_language(v) if v else None
+
+    @model_validator(mode="after")
+    def _default_is_served(self) -> BrandProfile:
+        if self.languages and self.default_language and self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not one of languages "
+                             f"{self.languages}: add it to languages or pick one of them")
+        return self
+
+    @property
+    def fallback_language(self) -> str:
+        """The language for a customer whose language the brand does not serve (or cannot be told)."""
+        return self.default_language or (self.languages[0] if self.languages else "en")
+
+    def serves(self, lang: str) -> bool:
+        return not self.languages or primary_language(lang) in self.languages
 
     def text(self, field: dict[str, str], lang: str, default: str) -> str:
         return field.get(lang, field.get("*", default))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel, ValidationError
 
+from copilot import __version__
 from copilot.errors import CopilotError, InputError
 from copilot.models import Hit, Suggestion, Ticket
 from copilot.settings import Settings
@@ -524,6 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, help="YAML with brand profiles and actions (env COPILOT_CONFIG)")
 
     p = argparse.ArgumentParser(prog="copilot", description="Grounded reply suggestions for support agents.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     pi = sub.add_parser("ingest", parents=[common], help="index knowledge-base articles and resolved tickets")

@@ -29,7 +29,7 @@ from copilot.errors import InputError
 from copilot.flags import Flag
 from copilot.guardrails import screen
 from copilot.helpdesks import HelpdeskRegistry
-from copilot.language import detect_language
+from copilot.language import detect_language, reply_language
 from copilot.models import (
     Article,
     Evidence,
@@ -169,7 +169,7 @@ class Copilot:
         # One pass: the index holds plain placeholders, an external model gets numbered ones.
         redaction = redact(raw, numbered=True)
         query = redaction.plain_text
-        language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
+        language = reply_language(detect_language(raw, default=ticket.locale or profile.fallback_language), profile)
         retrieved = p.searcher.search(query, brand=brand_name, k=self.settings.top_k)
         private = self.settings.llm_redact_pii
         request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,

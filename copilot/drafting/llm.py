@@ -192,7 +192,7 @@ class LLMDrafter:
         named = list(dict.fromkeys(out.cited_source_ids))
         cited = [citation_for(by_id[s], by_id[s].chunk.text) for s in named if s in by_id]
         # A source the model made up is not cited: the draft says so (the check stage would drop it too).
-        flags = [Flag.INVALID_CITATION_REMOVED] if len(cited) != len(named) else []
+        flags: list[str] = [Flag.INVALID_CITATION_REMOVED] if len(cited) != len(named) else []
         return Draft(body=out.reply.strip(), language=request.language, citations=cited, flags=flags,
                      confidence=out.confidence, prompt_version=self.prompt.id, usage=state.usage)
 

@@ -19,7 +19,7 @@ FRESHDESK_STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 
 
 def _text(plain: Any, html: Any) -> str:
-    return str(plain) if plain else html_to_text(str(html or ""))[1]
+    return str(plain) if plain else html_to_text(str(html or "")).text
 
 
 def ticket_from_freshdesk(obj: Mapping[str, Any], conversations: Sequence[Mapping[str, Any]] | None = None,

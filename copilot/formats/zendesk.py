@@ -24,9 +24,9 @@ def comment_text(c: Mapping[str, Any]) -> str:
     if c.get("plain_body"):
         return str(c["plain_body"])
     if c.get("html_body") and not c.get("body"):
-        return html_to_text(str(c["html_body"]))[1]
+        return html_to_text(str(c["html_body"])).text
     body = str(c.get("body") or "")
-    return html_to_text(body)[1] if "<" in body and ">" in body else body
+    return html_to_text(body).text if "<" in body and ">" in body else body
 
 
 def ticket_from_zendesk(obj: Mapping[str, Any], comments: Sequence[Mapping[str, Any]] | None = None,
@@ -68,7 +68,7 @@ def ticket_from_zendesk(obj: Mapping[str, Any], comments: Sequence[Mapping[str, 
 
 def article_from_helpcenter(a: Mapping[str, Any]) -> Article:
     """A Help Center API article (its HTML body converted to text). Raises pydantic.ValidationError."""
-    _, text = html_to_text(str(a.get("body") or ""))
+    text = html_to_text(str(a.get("body") or ""), base_url=str(a.get("html_url") or a.get("url") or "")).text
     return Article(
         id=str(a["id"]), title=str(a.get("title") or a.get("name") or ""), body=text,
         url=a.get("html_url") or a.get("url"), locale=a.get("locale"),

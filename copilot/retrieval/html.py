@@ -1,64 +1,67 @@
-"""HTML -> text that keeps headings as markdown '#' lines, so article sections survive chunking."""
+"""HTML articles and comments -> Markdown text that keeps what citations and quotes need.
+
+Help Center articles are HTML. Retrieval, chunking and the drafters work on Markdown-like text
+(the same shape as ``.md`` articles): headings become ``#`` lines (chunking splits sections on
+them), links keep their targets (``[text](url)``, relative ones resolved against the article's
+URL when it is known), table cells stay apart (``| Standard | 5 days |``), nested lists keep
+their indentation, images keep their alt text. Scripts, styles, navigation, headers, footers,
+forms and hidden elements are dropped.
+
+The conversion is html-to-markdown (MIT, a Rust core): measured against markdownify and
+inscriptis in ``bench/html_convert.py``. Emphasis is dropped on purpose: sentences of an
+article are quoted into replies that are sent as plain text, where ``**30 days**`` would
+show its asterisks.
+"""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import dataclasses
+import html as htmllib
+import logging
+import re
+from typing import NamedTuple
 
-__all__ = ["html_to_text"]
+import html_to_markdown
 
+__all__ = ["HtmlDocument", "html_to_text"]
 
-class _HTMLText(HTMLParser):
-    """HTML -> text that keeps headings as markdown '#' lines so sections survive."""
+log = logging.getLogger(__name__)
 
-    _BLOCK: frozenset[str] = frozenset({"p", "div", "li", "br", "tr", "section", "article", "ul", "ol", "table", "blockquote", "pre"})
-    _SKIP: frozenset[str] = frozenset({"script", "style", "head", "nav", "footer"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.title = ""
-        self._skip = 0
-        self._in_title = False
-        self._heading: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP and tag != "head":
-            self._skip += 1
-        elif tag == "title":
-            self._in_title = True
-        elif tag in {"h1", "h2", "h3", "h4"}:
-            self._heading = tag
-            self.out.append("\n\n" + "#" * int(tag[1]) + " ")
-        elif tag == "li":
-            self.out.append("\n- ")
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and tag != "head":
-            self._skip = max(0, self._skip - 1)
-        elif tag == "title":
-            self._in_title = False
-        elif tag in {"h1", "h2", "h3", "h4"}:
-            self._heading = None
-            self.out.append("\n")
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        elif not self._skip:
-            self.out.append(data if self._heading is None else data.strip())
+_OPTIONS = html_to_markdown.ConversionOptions(
+    extract_metadata=False,
+    bullets="-",
+    list_indent_width=2,
+    compact_tables=True,
+    # Plain-text readers see a line break, not a Markdown hard-break marker ("\" or two spaces);
+    # trailing spaces are stripped below.
+    newline_style="spaces",
+    strip_tags=["strong", "b", "em", "i", "u", "mark", "span", "font"],
+    exclude_selectors=["header", "footer", "nav", "aside", "form", "noscript", "template", "svg", "canvas"],
+)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+# Lone surrogates come from JSON escapes ("\ud83d" without its pair); the converter refuses them.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_BLANK_RUN = re.compile(r"\n{3,}")
 
 
-def html_to_text(html: str) -> tuple[str, str]:
-    """Return (title, text) for an HTML document or fragment."""
-    parser = _HTMLText()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
-    text = "\n".join(lines)
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return " ".join(parser.title.split()), text.strip()
+class HtmlDocument(NamedTuple):
+    title: str
+    text: str
+
+
+def html_to_text(html: str, *, base_url: str | None = None) -> HtmlDocument:
+    """Return the ``<title>`` and the Markdown text of an HTML document or fragment.
+
+    ``base_url`` (the article's own address) turns relative links and image sources into
+    absolute ones, so a citation or a quoted link works outside the Help Center.
+    """
+    html = _SURROGATE.sub("\ufffd", html)
+    m = _TITLE.search(html)
+    title = " ".join(htmllib.unescape(m.group(1)).split()) if m else ""
+    options = dataclasses.replace(_OPTIONS, base_url=base_url) if base_url else _OPTIONS
+    result = html_to_markdown.convert(html, options)
+    for warning in result.warnings:
+        # E.g. elements nested deeper than the converter's limit (1024) are skipped: say so.
+        log.warning("HTML conversion%s: %s", f" of {base_url}" if base_url else "", warning.message)
+    text = "\n".join(line.rstrip() for line in (result.content or "").splitlines())
+    return HtmlDocument(title, _BLANK_RUN.sub("\n\n", text).strip())

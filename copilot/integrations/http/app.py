@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from copilot import __version__
 from copilot.config import ApiToken
 from copilot.errors import AuthError, ConflictError, CopilotError, ForbiddenError, InputError, NotFoundError
 from copilot.integrations.http.auth import Authenticator
@@ -136,13 +137,27 @@ def _origin_regex(origins: list[str]) -> str | None:
     return "^(?:" + "|".join(re.escape(o).replace(r"\*", r"[a-z0-9-]+") for o in origins) + ")$"
 
 
+def _route_path(api: FastAPI, scope: Scope) -> str:
+    """The matched route's template, a bounded metrics label. API routes put themselves in the
+    scope; Starlette's own routes (/docs, /openapi.json) and mounts (static files) only their endpoint."""
+    route = scope.get("route")
+    if route is not None:
+        return str(route.path)
+    endpoint = scope.get("endpoint")
+    if endpoint is not None:
+        for r in api.routes:
+            if getattr(r, "endpoint", None) is endpoint or getattr(r, "app", None) is endpoint:
+                return str(getattr(r, "path", "unmatched"))
+    return "unmatched"
+
+
 def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRoute] | None = None) -> FastAPI:
     """The service for a Copilot: the API, the sidebar, and (``webhooks``) the helpdesk webhooks;
     ``routes`` are mounted as they are (``copilot serve`` adds Slack's)."""
     config = copilot.config
     auth = Authenticator(config.api.tokens)
     metrics = Metrics()
-    api = FastAPI(title="support-copilot", version="1", description="Grounded reply suggestions for support agents.")
+    api = FastAPI(title="support-copilot", version=__version__, description="Grounded reply suggestions for support agents.")
     api.state.copilot, api.state.metrics, api.state.auth = copilot, metrics, auth
 
     # --- cross-cutting -------------------------------------------------------------------------
@@ -159,8 +174,7 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
             response.headers["X-Request-ID"] = rid
             return response
         finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            path = _route_path(api, request.scope)
             metrics.requests.labels(request.method, path, str(status)).inc()
             metrics.latency.labels(request.method, path).observe(time.perf_counter() - t0)
             log.info("%s %s %s", request.method, request.url.path, status,

@@ -1,0 +1,1 @@
+"""Adapters that plug copilot into other ecosystems (LangChain: ``copilot.adapters.langchain``)."""
