@@ -36,7 +36,8 @@ def test_licence_file_matches_the_metadata() -> None:
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "END OF TERMS AND CONDITIONS" in text and len(text) > 10_000  # the full text, not a pointer
-    assert project["urls"] and any(c.startswith("Programming Language :: Python :: 3") for c in project["classifiers"])
+    assert any(c.startswith("Programming Language :: Python :: 3") for c in project["classifiers"])
+    assert "Typing :: Typed" in project["classifiers"] and (ROOT / "copilot" / "py.typed").is_file()
 
 
 def test_openapi_version_and_docs_routes_in_metrics(indexed: Copilot, tmp_path: Path) -> None:
