@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-DEMO_TICKET = "Hi, I returned a chair last week and still haven't got my money back. When will I see the refund?"
+# The demo's first message, then what "Try another" proposes (never the message just used).
+DEMO_MESSAGES = ("Hi, I returned a chair last week and still haven't got my money back. When will I see the refund?",
+                 "Tôi muốn trả lại cái ghế, làm thế nào?", "我的包裹还没到，怎么查物流？")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -52,18 +54,22 @@ def _hit_json(h: Hit) -> dict[str, Any]:
     }
 
 
-def _print_hits(hits: list[Hit], out: TextIO) -> None:
+def _relevance(h: Hit, floor: float, ceiling: float) -> str:
+    """How close a hit is in meaning, as a percentage a person can read (the embedder's calibrated
+    similarity), and which signals found it; the raw fusion scores are in --json."""
+    pct = 0.0 if h.dense is None else min(1.0, max(0.0, (h.dense - floor) / (ceiling - floor)))
+    found = ("meaning and words" if h.dense_rank and h.lexical_rank else "words" if h.lexical_rank and not h.dense_rank
+             else "meaning")
+    return f"relevance {pct:.0%} (matched on {found})"
+
+
+def _print_hits(hits: list[Hit], out: TextIO, *, floor: float, ceiling: float) -> None:
     if not hits:
         print("No results.", file=out)
     for i, h in enumerate(hits, 1):
         c = h.chunk
-        parts = [f"score {h.score:.4f}"]
-        if h.dense is not None:
-            parts.append(f"dense {h.dense:.3f}")
-        if h.lexical is not None:
-            parts.append(f"bm25 {h.lexical:.2f}")
         print(f"{i:>2}. {c.source_id}  {c.title}", file=out)
-        print(f"    {' · '.join(parts)}{'  ' + c.url if c.url else ''}", file=out)
+        print(f"    {_relevance(h, floor, ceiling)}{'  ' + c.url if c.url else ''}", file=out)
         print(f"    {' '.join(c.text.split())[:160]}", file=out)
 
 
@@ -72,7 +78,10 @@ def _print_suggestion(s: Suggestion, out: TextIO) -> None:
     meta = f"{s.language} · confidence {s.confidence:.2f} · {s.drafter}"
     if s.prompt_version:
         meta += f" · {s.prompt_version}"
-    print(f"Suggested reply ({meta} · {s.latency_ms:.0f} ms)", file=out)
+    meta += f" · {s.latency_ms:.0f} ms"
+    if s.startup_ms >= 100:
+        meta += f"; start-up {s.startup_ms / 1000:.1f} s"
+    print(f"Suggested reply ({meta})", file=out)
     print(rule, file=out)
     print(s.reply, file=out)
     print(rule, file=out)
@@ -201,7 +210,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
     else:
-        _print_hits(hits, sys.stdout)
+        _print_hits(hits, sys.stdout, floor=cp.embedder.floor, ceiling=cp.embedder.ceiling)
     return 0
 
 
@@ -507,7 +516,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = cp.ingest([demo / "kb"], [demo / "tickets.jsonl"], brand="acme")
     print(f"Demo knowledge base ready in {cp.index_info().location}: {summary.added} added, "
           f"{summary.updated} updated, {summary.unchanged} unchanged ({summary.seconds:.1f}s).\n")
-    message = args.message or DEMO_TICKET
+    message = args.message or DEMO_MESSAGES[0]
     print(f"Customer: {message}\n")
     suggestion = cp.suggest(Ticket.model_validate({"messages": [{"author": "customer", "body": message}]}),
                             brand="acme")
@@ -515,7 +524,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(suggestion.model_dump_json(indent=2))
     else:
         _print_suggestion(suggestion, sys.stdout)
-        print("\nTry another: copilot demo --message 'Tôi muốn trả lại cái ghế, làm thế nào?'")
+        other = next(m for m in DEMO_MESSAGES if m != message)
+        data = f" --data-dir {args.data_dir}" if args.data_dir else ""
+        print(f"\nTry another: copilot demo{data} --message '{other}'")
+        print(f"Or ask the demo brand directly: copilot suggest{data} --brand acme --config {demo / 'config.yaml'} "
+              "--message 'Can I change my delivery address?'")
     return 0
 
 

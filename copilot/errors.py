@@ -19,6 +19,7 @@ __all__ = [
     "NotFoundError",
     "PromptError",
     "StoreError",
+    "UnknownBrandError",
 ]
 
 
@@ -65,6 +66,12 @@ class StoreError(CopilotError):
 
 class NotFoundError(CopilotError):
     code = "not_found"
+
+
+class UnknownBrandError(NotFoundError):
+    """A brand with no configured profile and nothing indexed: most often a typo."""
+
+    code = "unknown_brand"
 
 
 class AuthError(CopilotError):

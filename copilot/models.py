@@ -191,7 +191,9 @@ class Suggestion(BaseModel):
     flags: list[str] = Field(default_factory=list)
     drafter: str
     prompt_version: str | None = None
-    latency_ms: float = 0.0
+    latency_ms: float = 0.0                 # drafting time, warm
+    # Loading the model and indexes on a process's first suggestion for a brand (0 when warm).
+    startup_ms: float = 0.0
     # For LLM drafting: calls, input/output tokens and milliseconds spent in the model.
     usage: dict[str, float] = Field(default_factory=dict)
     # Sentences stating a policy, amount, time frame or promise that no cited source supports

@@ -25,7 +25,7 @@ from copilot.checks import CheckContext, DraftRejected, Grounding, SourceText
 from copilot.composition import Parts
 from copilot.config import CopilotConfig, load_config
 from copilot.drafting.base import Drafter, DraftFailed, DraftRequest
-from copilot.errors import InputError
+from copilot.errors import InputError, UnknownBrandError
 from copilot.flags import Flag
 from copilot.guardrails import screen
 from copilot.helpdesks import HelpdeskRegistry
@@ -85,11 +85,30 @@ class Copilot:
         # The composition root: each part built once, on first use.
         self.parts = Parts(self.settings, self.config, embedder=embedder, drafter=drafter, feedback=feedback,
                            helpdesks=helpdesks, callbacks=callbacks)
+        self._known_brands: set[str] = set()
+        self._warm: set[str] = set()
 
     # --- the index ----------------------------------------------------------------------------
 
     def default_brand(self) -> str:
         return self.config.default_brand or self.settings.default_brand
+
+    def resolve_brand(self, brand: str | None = None) -> str:
+        """The brand to answer for: the given one or the default, if it is known (a configured profile,
+        or something indexed). A misspelled brand is refused, naming the known ones, instead of
+        answering from an empty index under a raw id."""
+        name = brand or self.default_brand()
+        if name in self.config.brands or "*" in self.config.brands or name in self._known_brands:
+            return name
+        # Another process (or replica) may have indexed it since: look once before refusing.
+        self._known_brands = set(self.parts.store.brands())
+        if name in self._known_brands:
+            return name
+        known = sorted(self._known_brands | set(self.config.brands))
+        raise UnknownBrandError(
+            f"unknown brand {name!r}: it has no profile in the config and nothing indexed",
+            hint=(f"known brands: {', '.join(known)} (pass --brand, or set default_brand in the config)" if known
+                  else "nothing is indexed yet: run `copilot ingest` (or `copilot demo`) first"))
 
     def index_info(self) -> IndexInfo:
         store = self.parts.store
@@ -107,6 +126,19 @@ class Copilot:
                 checks[name] = f"failing: {type(exc).__name__}"
         return checks
 
+    def _ready(self, brand: str) -> float:
+        """Build what drafting for ``brand`` needs (model, store, its lexical index, the drafters, the
+        language model); the milliseconds it took, 0 when all was ready."""
+        if brand in self._warm:
+            return 0.0
+        t0 = time.perf_counter()
+        p = self.parts
+        _ = (p.embedder, p.pipeline, p.actions)
+        p.searcher.lexical(brand)
+        detect_language("ready")
+        self._warm.add(brand)
+        return _since(t0)
+
     def warm_up(self) -> None:
         """Load the model and every brand's lexical index now, not on the first customer's request."""
         # One query per tokenizer path: Chinese segmentation and language detection load lazily too.
@@ -118,6 +150,8 @@ class Copilot:
             for q in queries:
                 hits = p.searcher.search(q, brand=brand, k=self.settings.top_k)
                 p.actions.rank(q, hits, signals=[], has_order_number=False, no_evidence=False)
+            self._warm.add(brand)
+            self._known_brands.add(brand)
         _ = p.pipeline
 
     def ingest(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *, brand: str | None = None,
@@ -147,7 +181,7 @@ class Copilot:
                kinds: list[SourceKind] | None = None) -> list[Hit]:
         if not query.strip():
             raise InputError("the search query is empty", hint="pass some text to search for")
-        return self.parts.searcher.search(redact(query).text, brand=brand or self.default_brand(),
+        return self.parts.searcher.search(redact(query).text, brand=self.resolve_brand(brand),
                                           k=k or self.settings.top_k, kinds=kinds)
 
     # --- drafting -----------------------------------------------------------------------------
@@ -158,12 +192,14 @@ class Copilot:
         """Draft a suggestion. With ``channel`` (where it is shown: "slack", "api", "zendesk"...) it is
         also saved as shown, with ``context`` (where to find it again), so feedback can follow.
         ``on_partial`` receives the reply so far while a model writes it."""
-        t0 = time.perf_counter()
         if isinstance(ticket, str):
             ticket = Ticket(messages=[Message(author="customer", body=ticket)])
         raw = _require_customer_text(ticket)
         p = self.parts
-        brand_name = brand or ticket.brand or self.default_brand()
+        brand_name = self.resolve_brand(brand or ticket.brand)
+        # Loading models and indexes is start-up, not drafting: it is reported apart (once per process).
+        startup_ms = self._ready(brand_name)
+        t0 = time.perf_counter()
         profile = self.config.brand(brand_name)
         screening = screen(raw)
         # One pass: the index holds plain placeholders, an external model gets numbered ones.
@@ -186,7 +222,7 @@ class Copilot:
             id=uuid.uuid4().hex, reply=checked.reply, language=checked.language, citations=checked.citations,
             next_actions=next_actions, confidence=checked.confidence, flags=flags,
             drafter=drafted.drafter, prompt_version=drafted.prompt_version,
-            latency_ms=_since(t0), usage=drafted.usage,
+            latency_ms=_since(t0), startup_ms=startup_ms, usage=drafted.usage,
             unsupported_claims=checked.unsupported_claims, brand=brand_name, ticket_id=ticket.id or None,
             evidence=[Evidence.from_hit(h) for h in retrieved])
         p.metrics.suggestions.labels(brand_name, suggestion.drafter).inc()

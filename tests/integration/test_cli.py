@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -54,10 +55,24 @@ def test_search_text_and_json(cli_env: Path, corpus: dict[str, Path], capsys: py
     ingest(corpus)
     capsys.readouterr()
     assert main(["search", "refund bank business days", "--k", "3"]) == 0
-    assert "score" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    # A relevance a person can read; the raw fusion scores only in --json.
+    assert re.search(r"relevance \d{1,3}% \(matched on (meaning and words|meaning|words)\)", text)
+    assert "score 0." not in text
     assert main(["search", "refund bank business days", "--k", "3", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
-    assert len(hits) == 3 and set(hits[0]) >= {"source_id", "kind", "score", "title", "snippet"}
+    assert len(hits) == 3 and set(hits[0]) >= {"source_id", "kind", "score", "title", "snippet", "dense", "lexical"}
+
+
+def test_a_misspelled_brand_is_refused_naming_the_known_ones(cli_env: Path, corpus: dict[str, Path],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    ingest(corpus)
+    capsys.readouterr()
+    assert main(["suggest", "--brand", "acmee", "--message", "Where is my refund?"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown_brand" in err and "acmee" in err and "acme" in err and "globex" in err
+    assert main(["search", "refund", "--brand", "nosuchbrand"]) == 2
+    assert main(["suggest", "--brand", "globex", "--message", "Where is my refund?"]) == 0  # indexed, no profile
 
 
 def test_search_batch_one_line_per_query_and_errors_in_place(cli_env: Path, corpus: dict[str, Path],

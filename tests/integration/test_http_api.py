@@ -79,6 +79,9 @@ def test_a_brand_token_never_reads_or_cites_another_brand(api: Any) -> None:
     r = client.post(f"/v1/suggestions/{acme_s['id']}/feedback", json={"outcome": "accepted"}, headers=bearer(GLOBEX))
     assert r.status_code == 404  # another brand's suggestion does not exist for this token
     assert suggest(client, ALL, brand="acme").status_code == 200
+    unknown = suggest(client, ALL, brand="acmee")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_brand"
+    assert "acme" in unknown.json()["error"]["hint"]
 
 
 def test_feedback_is_recorded_with_edit_distance_and_bad_input_is_refused(api: Any) -> None:

@@ -263,3 +263,26 @@ def test_a_strong_article_beats_weakly_related_past_replies(indexed: Copilot) ->
     out = d.draft(req)
     assert "vase" not in out.body and "5 years" in out.body
     assert [c.source_id for c in out.citations] == ["article:warranty"]
+
+
+def test_start_up_is_reported_apart_from_drafting_time(corpus: dict, config: object, tmp_path: object) -> None:
+    from copilot.settings import Settings
+    from tests.conftest import CountingEmbedder
+
+    settings = Settings(data_dir=tmp_path / "d", embedder="hash")  # type: ignore[operator]
+    Copilot(settings, config=config, embedder=CountingEmbedder()).ingest(  # type: ignore[arg-type]
+        [corpus["kb"]], [corpus["tickets"]], progress=False)
+    fresh = Copilot(settings, config=config, embedder=CountingEmbedder())  # type: ignore[arg-type]
+    first = fresh.suggest("Where is my refund?")
+    second = fresh.suggest("Where is my refund?")
+    assert first.startup_ms > 0 and second.startup_ms == 0
+    assert second.latency_ms > 0
+
+
+def test_unknown_brands_are_refused_unless_configured(indexed: Copilot) -> None:
+    from copilot.errors import UnknownBrandError
+
+    with pytest.raises(UnknownBrandError, match="nosuchbrand") as err:
+        indexed.suggest(Ticket(brand="nosuchbrand", messages=[Message(author="customer", body="Where is my refund?")]))
+    assert err.value.hint and "acme" in err.value.hint and "globex" in err.value.hint
+    assert indexed.suggest("Where is my refund?", brand="globex").brand == "globex"  # indexed
