@@ -77,7 +77,7 @@ def _clearly_an_address(local: str, domain: str) -> bool:
 _GROUP = r"(?:\(\s?[0-9]{1,4}\s?\)|[0-9]{1,15})"
 _PHONE = re.compile(rf"(?=[0-9(+])(?<![{LATIN}0-9_.,/+#$€£¥-])(?:\+\s?|00)?{_GROUP}(?:[ \t./-]{{0,2}}{_GROUP}){{0,7}}")
 _PHONE_WORDS = re.compile(
-    r"phone|call|tel\b|mobile|cell|whats ?app|zalo|viber|hotline|sms|text me|reach me|contact"
+    r"phone|call|tel\b|mobile|cell|whats ?app|zalo|viber|hotline|sms|\btext\b|\bring\b|dial|reach me|contact"
     r"|điện thoại|đt\b|sđt|sdt|gọi|liên hệ|số máy|máy bàn|nhắn"
     r"|电话|手机|号码|联系|致电|拨打|座机|微信"
 )
@@ -172,6 +172,13 @@ _LOCAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
 ))
 
 
+# Public services everyone types when troubleshooting ("ping 8.8.8.8"): nobody's address.
+_PUBLIC_SERVICES = frozenset({
+    "8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222", "208.67.220.220",
+    "2001:4860:4860::8888", "2001:4860:4860::8844", "2606:4700:4700::1111", "2606:4700:4700::1001",
+})
+
+
 def ip_addresses(text: str) -> Iterator[Span]:
     if not has_digit(text):
         return
@@ -187,5 +194,7 @@ def _personal(value: str) -> bool:
     try:
         ip = ipaddress.ip_address(value)
     except ValueError:
+        return False
+    if value in _PUBLIC_SERVICES:
         return False
     return not any(ip in net for net in _LOCAL_NETWORKS if net.version == ip.version)

@@ -1,8 +1,8 @@
 """Numbers that identify a person or their business with us: cards, IBANs, national ids,
 passports, dates of birth, order and account numbers.
 
-Where a number carries a check digit (cards, IBANs, Chinese resident ids) the check decides, so a
-number of the right length that fails it survives (a reference, an amount). Where it carries
+Where a number carries a check digit (IBANs, Chinese resident ids, cards written without spaces) the
+check decides, so a number of the right length that fails it survives (a reference, an amount). Where it carries
 none (passports, most order numbers) a keyword must introduce it: "passport no.", "đơn hàng",
 "订单号". After a keyword, a value is redacted even when its check fails: a customer who mistypes
 one digit of a card still shared it.
@@ -42,15 +42,16 @@ _CARD_GROUPS = re.compile(r"(?:[0-9]{4}[ .-]{1,2}){2,4}[0-9]{1,4}|[0-9]{4}[ .-]{
 
 
 def cards(text: str) -> Iterator[Span]:
-    """A Luhn-valid number with a card's first digit (2-6) written as a card is written, or any
-    13-19 digit number right after a card keyword."""
+    """A number with a card's first digit (2-6), printed in a card's groups or passing the Luhn
+    check; or any 13-19 digit number right after a card keyword. A mistyped card written as a card
+    is still a card; an unbroken run of digits needs the check to be one."""
     if not has_digit(text):
         return
     for m in _CARD.finditer(text):
         value = m.group(0)
-        digits = digits_of(value)
-        shaped = value[0] in "23456" and (value.isdigit() or _CARD_GROUPS.fullmatch(value) is not None)
-        if (shaped and luhn_ok(digits)) or _CARD_WORDS.search(before(text, m.start(), 24)):
+        card_like = value[0] in "23456" and (
+            _CARD_GROUPS.fullmatch(value) is not None or (value.isdigit() and luhn_ok(value)))
+        if card_like or _CARD_WORDS.search(before(text, m.start(), 24)):
             yield m.span()
 
 
