@@ -18,13 +18,13 @@ __all__ = ["emails", "handles", "ip_addresses", "phones"]
 # Latin top-level domain ends where the Han text starts). The scan starts at each "@" (or spelled
 # "at") followed by a domain, then reads the local part backwards: a pattern that starts at every
 # letter and runs on to look for an "@" is what made the old one quadratic.
-_LOCAL = f"{LATIN}0-9_%+'-"
+_LOCAL = f"{LATIN}0-9_%+'"  # and "-", written last in each class so it is not a range
 _LABEL = f"[{LATIN}0-9{CJK}](?:[{LATIN}0-9{CJK}-]{{0,61}}[{LATIN}0-9{CJK}])?"
 _TLD = (f"(?:xn--[A-Za-z0-9-]{{1,59}}|[A-Za-z]{{2,24}}|中国|中國|公司|网络|網絡|香港|台湾|台灣|新加坡|在线|集团|商城|网址)"
         f"(?![{LATIN}0-9-])")
 _AT_DOMAIN = re.compile(rf"@(?:{_LABEL}\.){{1,8}}{_TLD}")
 # The local part, read backwards from the "@" on the reversed text.
-_LOCAL_REVERSED = re.compile(f"[{_LOCAL}.]{{1,64}}")
+_LOCAL_REVERSED = re.compile(f"[{_LOCAL}.-]{{1,64}}")
 
 # Spelled-out addresses: "jane (at) example (dot) com", "jane[at]example.com", "jane @ example.com",
 # "jane.doe at gmail dot com", "jane a còng gmail chấm com".
@@ -35,10 +35,11 @@ _SPELLED_AT_DOMAIN = re.compile(
     r"|(?P<bare>[ \t]{1,3}(?:at|AT|At)[ \t]{1,3}))"
     rf"\s{{0,2}}(?P<d>(?:{_LABEL}{_DOT}){{1,6}}{_TLD})"
 )
-_SPELLED_LOCAL_REVERSED = re.compile(rf"\s{{0,2}}[{_LOCAL}]{{1,64}}(?:{_DOT_REVERSED}[{_LOCAL}]{{1,64}}){{0,3}}")
+_SPELLED_LOCAL_REVERSED = re.compile(rf"\s{{0,2}}[{_LOCAL}-]{{1,64}}(?:{_DOT_REVERSED}[{_LOCAL}-]{{1,64}}){{0,3}}")
 _SPELLED_DOT = re.compile(r"[.(\[{<]|\s(?i:dot|chấm|cham)\s")
 _SPELLED_NEEDLES = needles(["at", " @", "@ ", "còng", "cong"])
 _LOCAL_WINDOW = 90
+_GENERIC_TLDS = frozenset({"com", "net", "org", "edu", "gov", "info", "biz", "io", "app", "dev", "vn", "cn"})
 
 
 def emails(text: str) -> Iterator[Span]:
@@ -62,12 +63,15 @@ def _local_before(reversed_pattern: re.Pattern[str], text: str, end: int, window
 
 
 def _clearly_an_address(local: str, domain: str) -> bool:
-    """ "jane.doe at gmail dot com" is an address; "bought it at amazon.com" is not."""
+    """ "jane.doe at gmail dot com" is an address; "bought it at amazon.com" and "mad at me.please"
+    are not: the domain must end in a country code or a common generic one, and the local part must
+    look like one (digits, dots, underscores) or the domain be a mail provider's."""
     w = words()
-    if local.lower() in w.not_names:
+    parts = re.split(r"\s{0,2}[.(\[{<)\]}>]\s{0,2}|\s(?i:dot|chấm|cham)\s", domain.strip())
+    labels = [p.lower() for p in parts if p and p.lower() != "dot"]
+    if local.lower() in w.not_names or not labels or not (len(labels[-1]) == 2 or labels[-1] in _GENERIC_TLDS):
         return False
-    provider = re.split(r"[\s.(\[{<]", domain, maxsplit=1)[0].lower()
-    return bool(re.search(r"[0-9_]", local) or _SPELLED_DOT.search(local)) or provider in w.mail_providers
+    return bool(re.search(r"[0-9_]", local) or _SPELLED_DOT.search(local)) or labels[0] in w.mail_providers
 
 
 # --- phone numbers ------------------------------------------------------------------------------
@@ -75,7 +79,7 @@ def _clearly_an_address(local: str, domain: str) -> bool:
 # brackets). A group takes all the digits it can and nothing follows the repetition that could
 # fail, so the engine never tries other ways to split a run of digits.
 _GROUP = r"(?:\(\s?[0-9]{1,4}\s?\)|[0-9]{1,15})"
-_PHONE = re.compile(rf"(?=[0-9(+])(?<![{LATIN}0-9_.,/+#$€£¥-])(?:\+\s?|00)?{_GROUP}(?:[ \t./-]{{0,2}}{_GROUP}){{0,7}}")
+_PHONE = re.compile(rf"(?=[0-9(+])(?<![{LATIN}0-9_.,/+#@$€£¥-])(?:\+\s?|00)?{_GROUP}(?:[ \t./-]{{0,2}}{_GROUP}){{0,7}}")
 _PHONE_WORDS = re.compile(
     r"phone|call|tel\b|mobile|cell|whats ?app|zalo|viber|hotline|sms|\btext\b|\bring\b|dial|reach me|contact"
     r"|điện thoại|đt\b|sđt|sdt|gọi|liên hệ|số máy|máy bàn|nhắn"
@@ -131,6 +135,8 @@ def _looks_like_something_else(text: str, s: int, e: int, value: str, ctx: str) 
         return True
     if _DATE.fullmatch(value):
         return True
+    if "/" in value and any(c in value for c in " .-"):
+        return True  # "125-135/85-95": ranges and fractions, not a number written with one separator
     groups = value.split(".")
     return bool(_VERSION_WORDS.search(ctx[-16:])) or (len(groups) >= 3 and any(len(g) == 1 for g in groups[1:]))
 
@@ -183,7 +189,9 @@ def ip_addresses(text: str) -> Iterator[Span]:
     if not has_digit(text):
         return
     for m in _IPV4.finditer(text):
-        if not _VERSION_WORDS.search(before(text, m.start(), 16)) and _personal(m.group(0)):
+        # "4.2.3.4" with only one-digit parts is a section or version number far more often.
+        section = len(m.group(0)) == 7
+        if not section and not _VERSION_WORDS.search(before(text, m.start(), 16)) and _personal(m.group(0)):
             yield m.span()
     for m in _IPV6.finditer(text) if "::" in text or text.count(":") >= 7 else ():
         if m.group(0).count(":") >= 2 and _personal(m.group(0)):

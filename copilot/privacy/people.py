@@ -18,8 +18,10 @@ __all__ = ["addresses", "names"]
 
 _WORD = re.compile(rf"[{LATIN}'’-]{{1,24}}")
 _NAME_WORDS = rf"[{LATIN}'’-]{{1,24}}(?:[ \t]{{1,2}}[{LATIN}'’-]{{1,24}}){{0,4}}"
-_HONORIFIC = (r"(?i:mr|mrs|ms|miss|dr|mx|prof|sir|madam|anh|chị|chi|em|ông|bà|cô|chú|bác|bạn|quý khách|khách hàng)"
-              rf"(?![{LATIN}])\.?[ \t]{{1,2}}")
+# Titles ("Mr.", "Dr.", "BS." for bác sĩ) may take a dot; Vietnamese forms of address do not, so in
+# "Cảm ơn anh. Trân trọng" nothing after the dot is taken for a name.
+_HONORIFIC = (rf"(?:(?i:mr|mrs|ms|miss|dr|mx|prof|sir|madam|bs|ths|ts|pgs|gs)(?![{LATIN}])\.?"
+              rf"|(?i:anh|chị|chi|em|ông|bà|cô|chú|bác|bạn|quý khách|khách hàng)(?![{LATIN}]))[ \t]{{1,2}}")
 
 # Greetings and sign-offs: the name must end its line or clause unless an honorific precedes it
 # ("Cảm ơn anh Đỗ Hùng đã..."), so "I bought it at Best Buy" keeps its shop.
@@ -41,6 +43,7 @@ _INTRO = Keyed(["my name is", "my name's", "my name’s", "name is", "i am", "i'
 _LABEL = Keyed(_LABELS, (), r"[ \t]{0,2}[:：]" + _INTRO_NAME)
 # "This is" and "it's" are followed by a full name or by nothing we take ("This is Ridiculous").
 _NEEDS_FULL_NAME = re.compile(r"(?i)this is|it's|it’s")
+_AMBIGUOUS_INTRO = re.compile(r"(?i)i am|i'm|i’m|this is|it's|it’s")
 _CLAUSE_END = re.compile(r"[ \t]{0,2}(?:[,!.?:;)\n\r]|[-–—][ \t]|$)")
 
 # A Chinese name: a family name from the list, then one or two characters that are not grammar
@@ -61,6 +64,9 @@ def names(text: str) -> Iterator[Span]:
             yield span
     for intro in (_INTRO, _LABEL):
         for m in intro.finditer(text):
+            ambiguous = intro is _INTRO and _AMBIGUOUS_INTRO.match(m.group(0))
+            if ambiguous and ambiguous.group(0).isupper():
+                continue  # "I AM MISSING CASH": in capitals a name cannot be told from shouting
             full = intro is _INTRO and bool(_NEEDS_FULL_NAME.match(m.group(0)))
             span = _latin_name(text, m.start("n"), m.group("n"), honorific=m.group("h") is not None, full=full)
             if span:
@@ -70,6 +76,8 @@ def names(text: str) -> Iterator[Span]:
     for m in _ZH_INTRO.finditer(text):
         # The name must end there: "我是高级会员" is no name.
         after = text[m.end() : m.end() + 1]
+        if m.group("n")[:2] in _W.chinese_not_names:
+            continue
         if not _CJK_CHAR.match(after) or after in _W.chinese_name_stops:
             yield m.span("n")
     # "王先生": the shortest family name before the title ("谢谢王先生" is Mr Wang).
@@ -110,14 +118,14 @@ def _surname_at(chars: str) -> bool:
 _EN_SUFFIX = (r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
               r"highway|hwy|square|sq|parkway|pkwy|crescent|cres|close|grove|row|circle|cir)")
 _EN_STREET = re.compile(
-    r"(?=[0-9])(?<![\w.,])[0-9]{1,5}[A-Za-z]?(?:[-/][0-9]{1,4})?[ \t]{1,2}(?P<w>(?:(?:[A-Z][A-Za-z'’.-]{0,20}|[0-9]{1,3}(?:st|nd|rd|th))[ \t]{1,2}){1,4})"
+    r"(?=[0-9])(?<![\w.,:/])[0-9]{1,5}[A-Za-z]?(?:[-/][0-9]{1,4})?[ \t]{1,2}(?P<w>(?:(?:[A-Z][A-Za-z'’.-]{0,20}|[0-9]{1,3}(?:st|nd|rd|th))[ \t]{1,2}){1,4})"
     rf"{_EN_SUFFIX}\.?(?![A-Za-z])"
     r"(?:,?[ \t]{0,2}(?i:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|#)\.?[ \t]{0,2}[A-Za-z0-9-]{1,6})?"
 )
 _PO_BOX = Keyed(["po box", "p.o. box", "p.o.box", "p o box", "post office box", "hộp thư"], (), r"[ \t]{0,2}[0-9]{1,7}")
 
 _VI_STREET = re.compile(
-    r"(?=[0-9])(?<![\w/])[0-9]{1,5}[A-Za-z]?(?:/[0-9]{1,4}[A-Za-z]?){0,3}"
+    r"(?=[0-9])(?<![\w/-])[0-9]{1,5}[A-Za-z]?(?:/[0-9]{1,4}[A-Za-z]?){0,3}"
     r"(?=[ \t]{1,2}(?:[A-ZÀ-ÞĐƠƯ\u1ea0-\u1ef9]|(?i:đường|phố|ngõ|ngách|hẻm|kiệt|khu phố|tổ|ấp|thôn)))"
     r"(?P<kw>(?:[ \t]{1,2}(?i:đường|phố|ngõ|ngách|hẻm|kiệt|khu phố|tổ|ấp|thôn)"
     r"(?:[ \t]{1,2}(?:(?i:số)[ \t]{1,2})?[0-9]{1,4}(?:/[0-9]{1,4}){0,2})?){0,3})"
@@ -125,6 +133,9 @@ _VI_STREET = re.compile(
 )
 # "số 12", "hẻm 52", "ngõ 34" before the number.
 _VI_PREFIX = re.compile(r"(?<!\w)(?i:số nhà|nhà số|số|hẻm|ngõ|ngách|kiệt)[ \t]{1,2}$")
+# Numbers that count something else: "Điều 8 Luật ..." (article 8 of a law), "ngày 27 Tháng Hai".
+_VI_NOT_STREET_NUMBER = re.compile(r"(?<!\w)(?i:điều|khoản|điểm|mục|chương|phần|tháng|ngày|năm|lần|tuổi|trang|bước"
+                                   r"|lúc|khoảng|gần|hơn|top|hạng|covid)[ \t]{1,2}$")
 _VI_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯàáãèéìíòóõùúýÀÁÃÈÉÌÍÒÓÕÙÚÝĩũĨŨ\u1ea0-\u1ef9\u0300-\u036f]")
 
 _ZH_NUMBER = "(?:[0-9]{1,5}|[一二三四五六七八九十百零]{1,5})"
@@ -156,6 +167,8 @@ def addresses(text: str) -> Iterator[Span]:
     for m in _PO_BOX.finditer(text):
         yield m.span()
     for m in _VI_STREET.finditer(text):
+        if _VI_NOT_STREET_NUMBER.search(text, max(0, m.start() - 12), m.start()):
+            continue
         span = _vietnamese_street(m, _VI_PREFIX.search(text, max(0, m.start() - 10), m.start()))
         if span:
             yield span
@@ -171,7 +184,11 @@ def _vietnamese_street(m: re.Match[str], prefix: re.Match[str] | None) -> Span |
     end = m.end("kw") if m.group("kw") else m.end() - len(m.group("w"))
     taken: list[str] = []
     for word in re.finditer(rf"[{LATIN}]{{1,10}}", m.group("w")):
-        if not word.group(0)[0].isupper():
+        token = word.group(0)
+        # A street's name is capitalised, not shouted, and does not start with a common word
+        # ("Luật An ninh", "Bộ Y tế"; but "Hai Bà Trưng" is a street).
+        if not token[0].isupper() or (len(token) > 1 and token.isupper()) or (
+                not taken and token.lower() in _W.not_names):
             break
         taken.append(word.group(0))
         end = m.start("w") + word.end()

@@ -21,6 +21,7 @@ class Words:
     surnames_single: frozenset[str]
     surnames_compound: frozenset[str]
     chinese_name_stops: frozenset[str]
+    chinese_not_names: frozenset[str]
     not_names: frozenset[str]
     organisation_words: frozenset[str]
     mail_providers: frozenset[str]
@@ -44,6 +45,7 @@ def words() -> Words:
         surnames_single=frozenset(single),
         surnames_compound=frozenset(_split(surnames["compound"], "chinese_surnames.compound")),
         chinese_name_stops=frozenset("".join(_split(data["chinese_name_stops"], "chinese_name_stops"))),
+        chinese_not_names=frozenset(_split(data["chinese_not_names"], "chinese_not_names")),
         not_names=frozenset(w.lower() for w in _split(data["not_names"], "not_names")),
         organisation_words=frozenset(w.lower() for w in _split(data["organisation_words"], "organisation_words")),
         mail_providers=frozenset(w.lower() for w in _split(data["mail_providers"], "mail_providers")),

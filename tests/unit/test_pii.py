@@ -151,10 +151,24 @@ def test_redacts_what_used_to_leak(text: str, kind: str, secret: str) -> None:
         "Hi team, I'm not sure I bought it at amazon.com. Thanks, Acme Support",
         "我是高级会员，我叫了快递，客服电话是多少？",
         "Chào anh chị, em là khách hàng mới. Em ở Quận 1, tầng 5.",
+        # shapes that real support text showed (our own sentences)
+        "我是商家，想开通收款。我是全额还款的。",
+        "Cảm ơn anh. Trân trọng!",
+        "Chào chị Theo chính sách thì được đổi trong 7 ngày.",
+        "Theo Điều 8 Luật Bảo vệ người tiêu dùng, vaccine COVID-19 Bộ Y tế khuyến cáo.",
+        "My blood pressure was 125-135/85-95 yesterday.",
+        "Everyone was mad at me.sorry for the rant",
+        "I AM MISSING MONEY FROM MY ACCOUNT",
+        "I missed the 18:05 Bristol Parkway train.",
+        "Xem Mục 3.1.2.4 của hợp đồng; ping 1.1.1.1 vẫn được.",
     ],
 )
 def test_look_alikes_survive(text: str) -> None:
     assert redact(text).text == text
+
+
+def test_a_handle_does_not_pull_the_numbers_after_it_into_a_phone_number() -> None:
+    assert redact("@448812 1/2 Sorry for the wait").text == "[HANDLE] 1/2 Sorry for the wait"
 
 
 def test_numbered_placeholders_are_per_value_and_per_kind_in_order_of_appearance() -> None:
