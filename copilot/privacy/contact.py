@@ -88,7 +88,7 @@ _PHONE_WORDS = re.compile(
 _CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₫]|usd|vnd|eur|rmb|hk\$)\s{0,2}$")
 _CURRENCY_AFTER = re.compile(r"\s{0,2}(?:[đ₫元块円]|vnd|vnđ|usd|eur|gbp|cny|rmb|hkd|sgd|đồng|dong|triệu|tr\b)")
 _THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:([.,])[0-9]{3})(?:\1[0-9]{3}){0,4}")
-_DATE = re.compile(r"(?:19|20)[0-9]{2}[-./]?[01][0-9][-./]?[0-3][0-9]|[0-3]?[0-9][-./][01]?[0-9][-./](?:19|20)?[0-9]{2}")
+_DATE = re.compile(r"(?:19|20)[0-9]{2}[-./]?[01][0-9][-./]?[0-3][0-9]|[0-3]?[0-9][-./][0-3]?[0-9][-./](?:19|20)?[0-9]{2}")
 _VERSION_WORDS = re.compile(r"(?:\bv|version|ver\.?|build|firmware|ios|android|windows|phiên bản|版本)\s{0,2}$")
 # Where the customer's country is unknown, a number counts as a phone number when it is valid in
 # one of these (the markets this project serves first, and the two most common in English).
@@ -116,17 +116,15 @@ def phones(text: str) -> Iterator[Span]:
         if _PHONE_WORDS.search(ctx):
             yield s, e
             continue
-        if len(digits) < 8:
-            continue
-        if budget > 0:
+        # Ten digits or more: a phone number from somewhere (an Indian mobile, say) or an id, and
+        # redacting an id costs little. Eight or nine: only where a numbering plan says it is one,
+        # so dates ("20240315"), amounts and short references survive.
+        if len(digits) >= 10:
+            yield s, e
+        elif len(digits) >= 8 and budget > 0:
             budget -= 1
             if _valid_somewhere(digits):
                 yield s, e
-                continue
-        # A long number written like a phone number (trunk prefix 0, or grouped) is treated as
-        # one even where the library does not know the plan: redacting an id costs little.
-        if len(digits) >= 10 and (digits[0] == "0" or len(digits) != len(value)):
-            yield s, e
 
 
 def _looks_like_something_else(text: str, s: int, e: int, value: str, ctx: str) -> bool:
