@@ -93,7 +93,7 @@ _VERSION_WORDS = re.compile(r"(?:\bv|version|ver\.?|build|firmware|ios|android|w
 # Where the customer's country is unknown, a number counts as a phone number when it is valid in
 # one of these (the markets this project serves first, and the two most common in English).
 PHONE_REGIONS = ("VN", "CN", "US", "GB", "HK", "SG")
-_MAX_LIBRARY_CHECKS = 64  # per text: past this, the length rule alone decides (bounded time)
+_MAX_LIBRARY_CHECKS = 64  # per text, so hostile input cannot make it slow: past this, 8-9 digits are kept
 
 
 def phones(text: str) -> Iterator[Span]:
@@ -131,7 +131,7 @@ def _looks_like_something_else(text: str, s: int, e: int, value: str, ctx: str) 
     """An amount, a date, a version or an IP address."""
     if _CURRENCY_BEFORE.search(ctx) or _CURRENCY_AFTER.match(text[e : e + 8].lower()) or _THOUSANDS.fullmatch(value):
         return True
-    if _DATE.fullmatch(value):
+    if _DATE.fullmatch(value) or _IPV4.fullmatch(value):
         return True
     if "/" in value and any(c in value for c in " .-"):
         return True  # "125-135/85-95": ranges and fractions, not a number written with one separator
@@ -141,7 +141,7 @@ def _looks_like_something_else(text: str, s: int, e: int, value: str, ctx: str) 
 
 @lru_cache(maxsize=4096)
 def _valid_somewhere(digits: str) -> bool:
-    import phonenumbers
+    import phonenumbers  # on first use: it loads its metadata then, and most texts never need it
 
     for region in PHONE_REGIONS:
         try:

@@ -1,11 +1,11 @@
 """Numbers that identify a person or their business with us: cards, IBANs, national ids,
 passports, dates of birth, order and account numbers.
 
-Where a number carries a check digit (IBANs, Chinese resident ids, cards written without spaces) the
-check decides, so a number of the right length that fails it survives (a reference, an amount). Where it carries
-none (passports, most order numbers) a keyword must introduce it: "passport no.", "đơn hàng",
-"订单号". After a keyword, a value is redacted even when its check fails: a customer who mistypes
-one digit of a card still shared it.
+Where a number carries a check digit (IBANs, Chinese resident ids, cards written without spaces)
+the check decides, so a number of the right length that fails it survives (a reference, an
+amount). Where it carries none (passports, most order numbers) a keyword must introduce it:
+"passport no.", "đơn hàng", "订单号". After a keyword, a value is redacted even when its check
+fails: a customer who mistypes one digit of a card still shared it.
 """
 
 from __future__ import annotations
@@ -29,9 +29,12 @@ def _keyed(latin: list[str], other: list[str], value: str) -> Keyed:
     return Keyed(latin, other, rf"{_FILL}(?P<v>{value})")
 
 
+_DATE_OR_YEAR = re.compile(r"(?:19|20)[0-9]{2}(?:[-./]?[0-9]{1,2}[-./]?[0-9]{1,2})?"
+                           r"|[0-9]{1,2}[-./][0-9]{1,2}[-./](?:19|20)?[0-9]{2}")
+
+
 def _is_date(value: str) -> bool:
-    return bool(re.fullmatch(r"(?:19|20)[0-9]{2}(?:[-./]?[0-9]{1,2}[-./]?[0-9]{1,2})?|"
-                             r"[0-9]{1,2}[-./][0-9]{1,2}[-./](?:19|20)?[0-9]{2}", value))
+    return _DATE_OR_YEAR.fullmatch(value) is not None
 
 
 # --- payment cards ------------------------------------------------------------------------------

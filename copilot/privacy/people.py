@@ -26,10 +26,11 @@ _HONORIFIC = (rf"(?:(?i:mr|mrs|ms|miss|dr|mx|prof|sir|madam|bs|ths|ts|pgs|gs)(?!
 # Greetings and sign-offs: the name must end its line or clause unless an honorific precedes it
 # ("Cảm ơn anh Đỗ Hùng đã..."), so "I bought it at Best Buy" keeps its shop.
 _GREETING = Keyed(
-    (["hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening", "thanks", "thank you",
-              "many thanks", "cheers", "regards", "best regards", "kind regards", "warm regards", "best wishes", "best",
-              "sincerely", "yours sincerely", "yours truly", "respectfully", "thx", "chào", "xin chào", "dạ chào",
-              "kính gửi", "gửi", "cảm ơn", "cám ơn", "trân trọng", "thân ái", "thân mến"]), (),
+    ["hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening", "thanks", "thank you",
+     "many thanks", "cheers", "regards", "best regards", "kind regards", "warm regards", "best wishes", "best",
+     "sincerely", "yours sincerely", "yours truly", "respectfully", "thx", "chào", "xin chào", "dạ chào", "kính gửi",
+     "gửi", "cảm ơn", "cám ơn", "trân trọng", "thân ái", "thân mến"],
+    (),
     rf"[,!.:]?[ \t]{{0,3}}(?:\r?\n[ \t]{{0,3}}){{0,2}}(?P<h>{_HONORIFIC})?(?P<n>{_NAME_WORDS})"
 )
 # Self-introductions and form labels: what follows is a name whatever comes after it.
@@ -91,13 +92,12 @@ def names(text: str) -> Iterator[Span]:
 
 def _latin_name(text: str, start: int, found: str, *, honorific: bool, full: bool) -> Span | None:
     """The leading capitalised words of ``found`` that are not common words; None if none."""
-    w = words()
     end, taken = start, 0
     for m in _WORD.finditer(found):
         token = m.group(0).strip("'’-")
-        if not token or not token[0].isupper() or token.lower() in w.not_names:
+        if not token or not token[0].isupper() or token.lower() in _W.not_names:
             break
-        if token.lower() in w.organisation_words:
+        if token.lower() in _W.organisation_words:
             return None
         taken += 1
         end = start + m.end()
@@ -118,7 +118,8 @@ def _surname_at(chars: str) -> bool:
 _EN_SUFFIX = (r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
               r"highway|hwy|square|sq|parkway|pkwy|crescent|cres|close|grove|row|circle|cir)")
 _EN_STREET = re.compile(
-    r"(?=[0-9])(?<![\w.,:/])[0-9]{1,5}[A-Za-z]?(?:[-/][0-9]{1,4})?[ \t]{1,2}(?P<w>(?:(?:[A-Z][A-Za-z'’.-]{0,20}|[0-9]{1,3}(?:st|nd|rd|th))[ \t]{1,2}){1,4})"
+    r"(?=[0-9])(?<![\w.,:/])[0-9]{1,5}[A-Za-z]?(?:[-/][0-9]{1,4})?[ \t]{1,2}"
+    r"(?P<w>(?:(?:[A-Z][A-Za-z'’.-]{0,20}|[0-9]{1,3}(?:st|nd|rd|th))[ \t]{1,2}){1,4})"
     rf"{_EN_SUFFIX}\.?(?![A-Za-z])"
     r"(?:,?[ \t]{0,2}(?i:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|#)\.?[ \t]{0,2}[A-Za-z0-9-]{1,6})?"
 )
@@ -136,6 +137,7 @@ _VI_PREFIX = re.compile(r"(?<!\w)(?i:số nhà|nhà số|số|hẻm|ngõ|ngách|
 # Numbers that count something else: "Điều 8 Luật ..." (article 8 of a law), "ngày 27 Tháng Hai".
 _VI_NOT_STREET_NUMBER = re.compile(r"(?<!\w)(?i:điều|khoản|điểm|mục|chương|phần|tháng|ngày|năm|lần|tuổi|trang|bước"
                                    r"|lúc|khoảng|gần|hơn|top|hạng|covid)[ \t]{1,2}$")
+_VI_WORD = re.compile(f"[{LATIN}]{{1,10}}")
 _VI_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯàáãèéìíòóõùúýÀÁÃÈÉÌÍÒÓÕÙÚÝĩũĨŨ\u1ea0-\u1ef9\u0300-\u036f]")
 
 _ZH_NUMBER = "(?:[0-9]{1,5}|[一二三四五六七八九十百零]{1,5})"
@@ -160,9 +162,8 @@ _ZH_PLACE_REVERSED = re.compile(f"(?:(?![{_ZH_ADDRESS_STOPS}])[{CJK}]){{1,12}}")
 def addresses(text: str) -> Iterator[Span]:
     if not has_digit(text) and not _CJK_NUMERAL.search(text):
         return
-    w = words()
     for m in _EN_STREET.finditer(text):
-        if not any(t.lower() in w.not_names for t in m.group("w").split()):
+        if not any(t.lower() in _W.not_names for t in m.group("w").split()):
             yield m.span()
     for m in _PO_BOX.finditer(text):
         yield m.span()
@@ -183,7 +184,7 @@ def _vietnamese_street(m: re.Match[str], prefix: re.Match[str] | None) -> Span |
     """Number, street words, then the capitalised words of the street's name."""
     end = m.end("kw") if m.group("kw") else m.end() - len(m.group("w"))
     taken: list[str] = []
-    for word in re.finditer(rf"[{LATIN}]{{1,10}}", m.group("w")):
+    for word in _VI_WORD.finditer(m.group("w")):
         token = word.group(0)
         # A street's name is capitalised, not shouted, and does not start with a common word
         # ("Luật An ninh", "Bộ Y tế"; but "Hai Bà Trưng" is a street).

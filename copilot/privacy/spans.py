@@ -43,11 +43,14 @@ def before(text: str, start: int, width: int = 32) -> str:
     return text[max(0, start - width) : start].lower()
 
 
-def digits_of(value: str) -> str:
-    return re.sub(r"[^0-9]", "", value)
-
-
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _DIGIT = re.compile(r"[0-9]")
+
+
+def digits_of(value: str) -> str:
+    return _NOT_DIGIT.sub("", value)
+
+
 _CJK_CHAR = re.compile(f"[{CJK}]")
 
 
