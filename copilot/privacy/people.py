@@ -23,16 +23,15 @@ _NAME_WORDS = rf"[{LATIN}'’-]{{1,24}}(?:[ \t]{{1,2}}[{LATIN}'’-]{{1,24}}){{0
 _HONORIFIC = (rf"(?:(?i:mr|mrs|ms|miss|dr|mx|prof|sir|madam|bs|ths|ts|pgs|gs)(?![{LATIN}])\.?"
               rf"|(?i:anh|chị|chi|em|ông|bà|cô|chú|bác|bạn|quý khách|khách hàng)(?![{LATIN}]))[ \t]{{1,2}}")
 
-# Greetings and sign-offs: the name must end its line or clause unless an honorific precedes it
-# ("Cảm ơn anh Đỗ Hùng đã..."), so "I bought it at Best Buy" keeps its shop.
-_GREETING = Keyed(
-    ["hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening", "thanks", "thank you",
-     "many thanks", "cheers", "regards", "best regards", "kind regards", "warm regards", "best wishes", "best",
-     "sincerely", "yours sincerely", "yours truly", "respectfully", "thx", "chào", "xin chào", "dạ chào", "kính gửi",
-     "gửi", "cảm ơn", "cám ơn", "trân trọng", "thân ái", "thân mến"],
-    (),
-    rf"[,!.:]?[ \t]{{0,3}}(?:\r?\n[ \t]{{0,3}}){{0,2}}(?P<h>{_HONORIFIC})?(?P<n>{_NAME_WORDS})"
-)
+# Greetings open with a name ("Hi Maria how are you"). Sign-offs are also ordinary words ("I bought
+# it at Best Buy"), so the name after them must end its line or clause, unless an honorific
+# precedes it ("Cảm ơn anh Đỗ Hùng đã...").
+_ADDRESSEE = rf"[,!.:]?[ \t]{{0,3}}(?:\r?\n[ \t]{{0,3}}){{0,2}}(?P<h>{_HONORIFIC})?(?P<n>{_NAME_WORDS})"
+_GREETING = Keyed(["hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening", "chào", "xin chào",
+                   "dạ chào", "kính gửi"], (), _ADDRESSEE)
+_SIGN_OFF = Keyed(["thanks", "thank you", "many thanks", "cheers", "regards", "best regards", "kind regards",
+                   "warm regards", "best wishes", "best", "sincerely", "yours sincerely", "yours truly", "respectfully",
+                   "thx", "gửi", "cảm ơn", "cám ơn", "trân trọng", "thân ái", "thân mến"], (), _ADDRESSEE)
 # Self-introductions and form labels: what follows is a name whatever comes after it.
 _SELF = [f"{who} {verb}" for who in ("em", "tôi", "mình", "tớ", "con", "cháu") for verb in ("tên", "tên là", "là")]
 _SELF += [f"tên {of}{who}{is_}" for of in ("", "của ") for who in ("em", "tôi", "mình", "tớ") for is_ in ("", " là")]
@@ -59,10 +58,11 @@ _ZH_TITLES = needles(["先生", "女士", "小姐"])
 
 
 def names(text: str) -> Iterator[Span]:
-    for m in _GREETING.finditer(text):
-        span = _latin_name(text, m.start("n"), m.group("n"), honorific=m.group("h") is not None, full=False)
-        if span and (m.group("h") is not None or _CLAUSE_END.match(text, span[1])):
-            yield span
+    for greeting in (_GREETING, _SIGN_OFF):
+        for m in greeting.finditer(text):
+            span = _latin_name(text, m.start("n"), m.group("n"), honorific=m.group("h") is not None, full=False)
+            if span and (greeting is _GREETING or m.group("h") is not None or _CLAUSE_END.match(text, span[1])):
+                yield span
     for intro in (_INTRO, _LABEL):
         for m in intro.finditer(text):
             ambiguous = intro is _INTRO and _AMBIGUOUS_INTRO.match(m.group(0))

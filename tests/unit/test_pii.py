@@ -84,6 +84,7 @@ def test_plain_text_of_a_numbered_redaction_equals_a_plain_redaction() -> None:
         # names in signatures and self-introductions
         ("It broke.\n\nThanks,\nMaria Gonzalez", "NAME", "Maria Gonzalez"),
         ("Regards, Sofia Rossi", "NAME", "Sofia Rossi"),
+        ("Hi Maria how are you", "NAME", "Maria"),
         ("My name is Daniel Okafor and I ordered a blender.", "NAME", "Daniel Okafor"),
         ("I'm Priya Raman, the account holder.", "NAME", "Priya Raman"),
         ("Chào anh Trần Quốc Bảo, bên em đã nhận được yêu cầu.", "NAME", "Trần Quốc Bảo"),
