@@ -23,10 +23,11 @@ _NAME_WORDS = rf"[{LATIN}'’-]{{1,24}}(?:[ \t]{{1,2}}[{LATIN}'’-]{{1,24}}){{0
 _HONORIFIC = (rf"(?:(?i:mr|mrs|ms|miss|dr|mx|prof|sir|madam|bs|ths|ts|pgs|gs)(?![{LATIN}])\.?"
               rf"|(?i:anh|chị|chi|em|ông|bà|cô|chú|bác|bạn|quý khách|khách hàng)(?![{LATIN}]))[ \t]{{1,2}}")
 
-# Greetings open with a name ("Hi Maria how are you"). Sign-offs are also ordinary words ("I bought
-# it at Best Buy"), so the name after them must end its line or clause, unless an honorific
-# precedes it ("Cảm ơn anh Đỗ Hùng đã...").
-_ADDRESSEE = rf"[,!.:]?[ \t]{{0,3}}(?:\r?\n[ \t]{{0,3}}){{0,2}}(?P<h>{_HONORIFIC})?(?P<n>{_NAME_WORDS})"
+# A greeting straight before a name opens with it ("Hi Maria how are you"). After "Hi," the next
+# word may start a sentence ("Hi, Yesterday I..."), and sign-offs are ordinary words too ("I bought
+# it at Best Buy"): there the name must end its line or clause, unless an honorific precedes it
+# ("Cảm ơn anh Đỗ Hùng đã...").
+_ADDRESSEE = rf"(?P<p>[,!.:]?[ \t]{{0,3}}(?:\r?\n[ \t]{{0,3}}){{0,2}})(?P<h>{_HONORIFIC})?(?P<n>{_NAME_WORDS})"
 _GREETING = Keyed(["hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening", "chào", "xin chào",
                    "dạ chào", "kính gửi"], (), _ADDRESSEE)
 _SIGN_OFF = Keyed(["thanks", "thank you", "many thanks", "cheers", "regards", "best regards", "kind regards",
@@ -60,8 +61,10 @@ _ZH_TITLES = needles(["先生", "女士", "小姐"])
 def names(text: str) -> Iterator[Span]:
     for greeting in (_GREETING, _SIGN_OFF):
         for m in greeting.finditer(text):
-            span = _latin_name(text, m.start("n"), m.group("n"), honorific=m.group("h") is not None, full=False)
-            if span and (greeting is _GREETING or m.group("h") is not None or _CLAUSE_END.match(text, span[1])):
+            honorific = m.group("h") is not None
+            span = _latin_name(text, m.start("n"), m.group("n"), honorific=honorific, full=False)
+            opens = greeting is _GREETING and not m.group("p").strip()
+            if span and (opens or honorific or _CLAUSE_END.match(text, span[1])):
                 yield span
     for intro in (_INTRO, _LABEL):
         for m in intro.finditer(text):

@@ -162,6 +162,7 @@ def test_redacts_what_used_to_leak(text: str, kind: str, secret: str) -> None:
         "I AM MISSING MONEY FROM MY ACCOUNT",
         "I missed the 18:05 Bristol Parkway train.",
         "Xem Mục 3.1.2.4 của hợp đồng; ping 1.1.1.1 vẫn được.",
+        "Hi, Yesterday my card was declined.",
     ],
 )
 def test_look_alikes_survive(text: str) -> None:
