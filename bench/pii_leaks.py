@@ -77,6 +77,10 @@ def main() -> None:
         target = "0" if c.category in ZERO_LEAK_CATEGORIES else ""
         print(f"{c.category:<14}{c.tried:>7}{c.held:>7}{c.leak_rate:>10.1%}   {target}")
     print(f"{'overall':<14}{res.tried:>7}{res.held:>7}{res.leak_rate:>10.1%}   <= 2%")
+    leaked = {cid for cid, _, _ in res.leaks}
+    by_lang = Counter(c.lang for c in cases if c.category != "benign")
+    held_lang = Counter(c.lang for c in cases if c.category != "benign" and c.id not in leaked)
+    print("by language: " + ", ".join(f"{lang} {held_lang[lang]}/{n} held" for lang, n in sorted(by_lang.items())))
     print(f"benign look-alikes: {res.benign_tried}, changed: {len(res.false_positives)} "
           f"(false-positive rate {res.false_positive_rate:.1%})")
     if args.show_leaks:
