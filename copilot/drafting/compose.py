@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from copilot.pii import ALL_KINDS
 from copilot.text import join_sentences, split_sentences, tokenize
 
 __all__ = ["adapt_reply", "best_sentences"]
@@ -19,7 +20,8 @@ _SIGNOFF_LINE = re.compile(
     r"[,!.]?\s*(?:\n.*)?$"
 )
 _TRAILING_SIG = re.compile(r"\s*(?:[\^/*~-]\s*[A-Z]{1,4}|[-–—]\s*[A-Z][a-z]+|[\^]\w+)\s*$")
-_PERSONAL = re.compile(r"\[(?:EMAIL|PHONE|ADDRESS|CARD_NUMBER|ACCOUNT_NUMBER|ORDER_NUMBER)(?:_\d+)?\]")
+# Another customer's personal data, of any kind the redaction knows (names are handled apart).
+_PERSONAL = re.compile(r"\[(?:" + "|".join(sorted(ALL_KINDS - {"NAME", "HANDLE"})) + r")(?:_\d+)?\]")
 # Sentences about the *other* customer's case: what the agent already did or saw,
 # and when. Reused for a new customer they would be invented facts and promises.
 _CASE_SPECIFIC = re.compile(

@@ -23,6 +23,8 @@ __all__ = ["article_chunks", "content_hash", "ticket_chunks"]
 
 MAX_SECTION_CHARS = 1200
 MIN_SECTION_CHARS = 120
+# A ticket's own id is a ticket number: only personal data inside it (an e-mail) is hidden.
+_ID_KINDS = ALL_KINDS - {"ORDER_NUMBER"}
 _HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _SPLITTER = RecursiveCharacterTextSplitter(
     chunk_size=1000, chunk_overlap=120, separators=["\n\n", "\n", ". ", "。", "! ", "? ", " ", ""]
@@ -46,7 +48,8 @@ def _sections(body: str) -> list[tuple[str, str]]:
 
 def article_chunks(article: Article, brand: str) -> list[Chunk]:
     body = redact(article.body, kinds=ARTICLE_KINDS).text
-    title = article.title
+    title = redact(article.title, kinds=ARTICLE_KINDS).text
+    tags = [redact(t, kinds=ARTICLE_KINDS).text for t in article.tags]
     merged: list[tuple[str, str]] = []
     for heading, text in _sections(body):
         if heading == title and not text:
@@ -72,7 +75,7 @@ def article_chunks(article: Article, brand: str) -> list[Chunk]:
         section_title = f"{title} › {heading}" if heading and heading != title else title
         chunks.append(Chunk(
             id=f"{source_id}#{i}", source_id=source_id, kind="article", text=f"{section_title}\n{text}",
-            title=section_title, brand=brand, locale=locale, url=article.url or "", tags=article.tags,
+            title=section_title, brand=brand, locale=locale, url=article.url or "", tags=tags,
             chunk_index=i, n_chunks=len(pieces), source_hash=source_hash,
         ))
     return chunks
@@ -92,10 +95,19 @@ def ticket_chunks(ticket: Ticket, brand: str) -> list[Chunk]:
     problem = redact(problem, kinds=ALL_KINDS).text.strip()
     replies = [redact(r, kinds=ALL_KINDS).text.strip() for r in ticket.agent_replies()]
     locale = (ticket.locale or detect_language(problem)).split("-")[0].lower()
-    source_id = f"ticket:{ticket.id}"
+    source_id = f"ticket:{_public_id(ticket.id)}"
     title = redact(ticket.subject, kinds=ALL_KINDS).text if ticket.subject else problem.split("\n")[0][:80]
     return [Chunk(
         id=f"{source_id}#0", source_id=source_id, kind="ticket", text=problem, title=title, brand=brand,
-        locale=locale, tags=ticket.tags, actions=ticket.actions,
+        locale=locale, tags=[redact(t, kinds=ALL_KINDS).text for t in ticket.tags], actions=ticket.actions,
         replies=replies, source_hash=content_hash([ticket.model_dump(), brand]),
     )]
+
+
+def _public_id(ticket_id: str) -> str:
+    """The ticket id, or a stable pseudonym where the id itself is personal data (an e-mail used as
+    a ticket id): same id, same pseudonym, so incremental ingest and citations still work. A
+    helpdesk's numeric id, or one that merely looks like a ticket number, is kept."""
+    if (ticket_id.isdigit() and len(ticket_id) <= 9) or redact(ticket_id, kinds=_ID_KINDS).text == ticket_id:
+        return ticket_id
+    return "redacted-" + hashlib.sha256(ticket_id.encode()).hexdigest()[:16]

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from copilot.service import Copilot
 from tests.conftest import ARTICLES, TICKETS, CountingEmbedder, write_jsonl
 
@@ -70,8 +72,12 @@ def test_brand_is_isolation_not_a_hint(indexed: Copilot) -> None:
     assert acme and all(h.chunk.brand == "acme" for h in acme)
     globex = indexed.search("Where is my refund? I returned the chair two weeks ago.", brand="globex", k=20)
     assert {h.source_id for h in globex} == {"ticket:G1", "article:globex-refunds"}
-    assert indexed.search("refund", brand="nobody") == []
+    assert indexed.parts.searcher.search("refund", brand="nobody") == []  # an empty brand finds nothing
     assert indexed.parts.store.brands() == ["acme", "globex"]
+    from copilot.errors import UnknownBrandError
+
+    with pytest.raises(UnknownBrandError):  # and the facade says the brand is unknown rather than answer nothing
+        indexed.search("refund", brand="nobody")
 
 
 def test_hits_expose_dense_and_lexical_scores_and_kind_filter(indexed: Copilot) -> None:

@@ -41,3 +41,33 @@ def test_hash_changes_with_content_and_brand() -> None:
     assert h1 == article_chunks(a, "acme")[0].source_hash
     assert h1 != article_chunks(Article(id="x", body="two"), "acme")[0].source_hash
     assert h1 != article_chunks(a, "globex")[0].source_hash
+
+
+def test_ticket_subject_tags_and_an_email_used_as_id_are_redacted() -> None:
+    t = Ticket(id="jane.doe@example.org", subject="Refund for jane.doe@example.org",
+               tags=["vip:jane.doe@example.org", "billing"],
+               messages=[Message(author="customer", body="Where is my refund?")])
+    (c,) = ticket_chunks(t, "acme")
+    stored = c.model_dump_json()
+    assert "jane.doe" not in stored
+    assert c.tags == ["vip:[EMAIL]", "billing"] and c.title == "Refund for [EMAIL]"
+    # The pseudonym is stable, so an unchanged ticket is recognised on the next ingest.
+    assert c.source_id.startswith("ticket:redacted-") and c.source_id == ticket_chunks(t, "acme")[0].source_id
+    assert ticket_chunks(t.model_copy(update={"id": "jane@other.example"}), "acme")[0].source_id != c.source_id
+
+
+def test_helpdesk_ticket_numbers_stay_ids() -> None:
+    for tid in ("98765432", "ZD-48213977", "ticket-91827364", "550e8400-e29b-41d4-a716-446655440000"):
+        t = Ticket(id=tid, messages=[Message(author="customer", body="hello")])
+        assert ticket_chunks(t, "acme")[0].source_id == f"ticket:{tid}"
+
+
+def test_article_title_and_tags_lose_customer_ids_but_keep_brand_contacts() -> None:
+    a = Article(id="refund-iban", title="Refund to IBAN DE44 5001 0517 5407 3249 31 (customer example)",
+                tags=["order-113-9182736-4455667", "help@acme.example"],
+                body="Call 1-800-275-2273 or write to help@acme.example.")
+    chunks = article_chunks(a, "acme")
+    stored = " ".join(c.model_dump_json() for c in chunks)
+    assert "DE44" not in stored and "113-9182736-4455667" not in stored
+    assert "[IBAN]" in chunks[0].title and chunks[0].tags[1] == "help@acme.example"
+    assert "1-800-275-2273" in stored
