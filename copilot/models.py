@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
+    "ESCALATION_REASONS",
     "Article",
     "Chunk",
     "Citation",
+    "EscalationExamples",
+    "EscalationSignal",
     "Hit",
     "Message",
     "NextAction",
+    "Sentiment",
     "SourceKind",
     "StreamEvent",
     "Suggestion",
@@ -127,6 +131,41 @@ class NextAction(BaseModel):
     reason: str | None = None
 
 
+# Why a ticket should go to a person (copilot.signals classifies them).
+ESCALATION_REASONS = ("anger", "legal_threat", "public_complaint", "chargeback", "churn_risk", "safety",
+                      "manager_request")
+
+
+def _known_reasons(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    unknown = sorted(set(v) - {*ESCALATION_REASONS, "benign"})
+    if unknown:
+        raise ValueError(f"unknown escalation reason(s) {unknown}: use {', '.join(ESCALATION_REASONS)}, "
+                         "or benign for look-alikes that must not escalate")
+    return v
+
+
+# Extra seed examples: reason -> messages, and "benign" -> look-alikes that must not escalate.
+EscalationExamples = Annotated[dict[str, list[str]], AfterValidator(_known_reasons)]
+
+
+class EscalationSignal(BaseModel):
+    """Why a message should go to a person: the reason, the customer's words, how sure we are."""
+
+    reason: str
+    evidence: str
+    confidence: float
+    # The seed example nearest to the evidence, when the embedded model decided.
+    seed: str | None = None
+
+
+class Sentiment(BaseModel):
+    """``score`` from -1 (very negative) to 1 (very positive); ``urgency`` from 0 to 1."""
+
+    score: float
+    label: Literal["negative", "neutral", "positive"]
+    urgency: float
+
+
 class Suggestion(BaseModel):
     """The suggestion JSON (contract, see DESIGN.md)."""
 
@@ -147,6 +186,9 @@ class Suggestion(BaseModel):
     unsupported_claims: list[str] = Field(default_factory=list)
     brand: str | None = None
     ticket_id: str | None = None
+    # The customer's mood and how urgent the ticket is, and why it should go to a person (best first).
+    sentiment: Sentiment | None = None
+    escalation: list[EscalationSignal] = Field(default_factory=list)
 
 
 class StreamEvent(BaseModel):

@@ -29,6 +29,7 @@ from copilot.retrieval.ingest import Ingestor, IngestSummary
 from copilot.retrieval.search import HybridSearcher
 from copilot.retrieval.store import ChromaStore
 from copilot.settings import Settings
+from copilot.signals import EscalationClassifier
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
@@ -135,6 +136,10 @@ class Copilot:
                           grounding=GroundingChecker(self.embedder, judge=judge))
 
     @cached_property
+    def signals(self) -> EscalationClassifier:
+        return EscalationClassifier.on(self.embedder, cache_dir=self.settings.data_dir / "signals")
+
+    @cached_property
     def actions(self) -> ActionRanker:
         return ActionRanker(self.config.action_catalog(), self.embedder)
 
@@ -144,6 +149,7 @@ class Copilot:
         queries = ["where is my refund", "hoàn tiền", "退款什么时候到账"]
         for q in queries:
             detect_language(q)
+            self.signals.classify(q)
         for brand in self.store.brands():
             for q in queries:
                 hits = self.searcher.search(q, brand=brand, k=self.settings.top_k)
@@ -234,10 +240,12 @@ class Copilot:
         raw = self._require_customer_text(ticket)
         brand_name = brand or ticket.brand or self.default_brand()
         profile = self.config.brand(brand_name)
-        screening = screen(raw)
         # One pass: the index holds plain placeholders, an external model gets numbered ones.
         redaction = redact(raw, numbered=True)
         query = redaction.plain_text
+        # Classified on the text retrieval embeds: the message's vector is computed once.
+        screening = screen(raw, signals=self.signals.classify(
+            query, examples=self.config.escalation_examples_for(brand_name)))
         language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
         hits = self.searcher.search(query, brand=brand_name, k=self.settings.top_k)
         private = self.settings.llm_redact_pii
@@ -263,4 +271,5 @@ class Copilot:
             prompt_version=draft.prompt_version, latency_ms=round((time.perf_counter() - t0) * 1000, 2),
             usage=draft.usage, unsupported_claims=draft.unsupported_claims,
             brand=brand_name, ticket_id=ticket.id or None,
+            sentiment=screening.sentiment, escalation=screening.escalation,
         )
