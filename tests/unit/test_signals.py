@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from copilot.config import CopilotConfig
-from copilot.errors import PromptError
+from copilot.errors import InputError, PromptError
 from copilot.guardrails import screen
 from copilot.retrieval.embeddings import HashEmbedder
 from copilot.signals import EscalationClassifier, SeedSet, cue_signals, find_cues, load_seeds
@@ -114,6 +114,8 @@ def test_brand_examples_add_a_reason_and_a_look_alike() -> None:
     hot = "the heater caught fire sale starts friday"
     assert c.classify(hot).reasons == ["safety"]
     assert c.classify(hot, examples={"benign": ["heater fire sale starts friday"]}).escalation == []
+    with pytest.raises(InputError, match="unknown escalation reason"):
+        c.classify(hot, examples={"grumpy": ["x"]})
 
 
 def test_seeds_are_embedded_once_per_process_and_cached_on_disk(tmp_path: Path) -> None:
