@@ -4,6 +4,11 @@ Evidence beats description: if the nearest resolved tickets were refunded,
 "refund" ranks first with a reason naming those tickets. The catalog's text
 (title, description, cues) embedded once, and cue matches in the ticket,
 rank actions when history is thin. Escalation signals force ``escalate``.
+
+Action ids that resolved tickets carry but the catalog lacks (macro names, tags, intents) are
+*learned actions*: they vote like catalog actions, titled from their id ("card_arrival" ->
+"Card arrival"). They are read from the retrieved tickets themselves, so every process that shares
+the index sees the same ones; a catalog entry with the same id always supplies the title.
 """
 
 from __future__ import annotations
@@ -17,11 +22,20 @@ from copilot.config import ActionSpec
 from copilot.models import Hit, NextAction
 from copilot.retrieval.embeddings import Embedder
 
-__all__ = ["ActionRanker"]
+__all__ = ["ActionRanker", "learned_title"]
 
 _ORDERISH = re.compile(
     r"(?i)\b(order|package|parcel|delivery|shipment|shipping|purchase)\b|đơn hàng|gói hàng|giao hàng|订单|包裹|快递|发货"
 )
+
+
+_SEPARATORS = re.compile(r"[\s_\-.:/]+")
+
+
+def learned_title(action_id: str) -> str:
+    """A readable title for an action id nobody described: "card_arrival" -> "Card arrival"."""
+    words = _SEPARATORS.sub(" ", action_id).strip()[:80] or action_id.strip()[:80]
+    return words[:1].upper() + words[1:]
 
 
 class ActionRanker:
@@ -50,8 +64,9 @@ class ActionRanker:
         for rank, h in enumerate(ticket_hits[:10]):
             w = max(0.0, self._cal(h.dense)) * (1.0 / (1 + 0.15 * rank))
             total += w
-            acts = [a for a in h.chunk.actions if a in self.catalog] or \
-                   [t for t in h.chunk.tags if t in self.catalog]
+            # A ticket's actions all count (learned when not in the catalog); tags only when the
+            # catalog names them, since most tags describe the ticket rather than what was done.
+            acts = [a for a in h.chunk.actions if a.strip()] or [t for t in h.chunk.tags if t in self.catalog]
             for a in dict.fromkeys(acts):
                 votes[a] = votes.get(a, 0.0) + w
                 voters.setdefault(a, []).append(h.source_id)
@@ -63,7 +78,8 @@ class ActionRanker:
             scores[a] = (0.75 * share + 0.25 * min(1.0, v)) * (0.4 + 0.6 * strength)
             who = voters[a]
             reasons[a] = (f"{len(who)} of {n_voters} similar resolved tickets did this "
-                          f"({', '.join(who[:3])}{'...' if len(who) > 3 else ''})")
+                          f"({', '.join(who[:3])}{'...' if len(who) > 3 else ''})"
+                          + ("" if a in self.catalog else "; learned from ticket history"))
 
         # 2) Catalog: cue phrases in the ticket and similarity to the action's description.
         low = query.lower()
@@ -102,8 +118,9 @@ class ActionRanker:
         for aid, s in ranked[:top]:
             if s < 0.05:
                 continue
-            spec = self.catalog[aid]
-            out.append(NextAction(id=aid, title=spec.title, confidence=round(min(1.0, s), 3), reason=reasons.get(aid)))
+            known = self.catalog.get(aid)
+            out.append(NextAction(id=aid, title=known.title if known else learned_title(aid),
+                                  confidence=round(min(1.0, s), 3), reason=reasons.get(aid)))
         return out
 
     def _cal(self, sim: float | None) -> float:

@@ -151,6 +151,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             reasons[why] = reasons.get(why, 0) + 1
         for why, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
             print(f"  skipped {n}: {why}", file=out)
+        learned = summary.learned_actions
+        if learned:
+            print(f"  learned actions (in resolved tickets, not in the action catalog): {len(learned)}", file=out)
+            for a in learned[:20]:
+                print(f"    {a.id} \"{a.title}\" ({a.tickets} tickets, e.g. {', '.join(a.examples)})", file=out)
+            if len(learned) > 20:
+                print(f"    ... and {len(learned) - 20} more (--json lists them all)", file=out)
+            print("  hint: they already rank as next actions; describe them under `actions:` in the config "
+                  "(id, title, description, when) to set their titles and cues", file=out)
     for err in summary.errors[:50]:
         print(f"error: {err}", file=sys.stderr)
     if len(summary.errors) > 50:

@@ -26,6 +26,7 @@ from copilot.retrieval.embeddings import Embedder, make_embedder
 from copilot.retrieval.search import HybridSearcher
 from copilot.retrieval.store import ChromaStore
 from copilot.settings import Settings
+from copilot.signals import EscalationClassifier
 from copilot.telemetry import AppMetrics
 
 if TYPE_CHECKING:
@@ -175,6 +176,10 @@ class Parts:
 
         llm = next((d for d in self.drafters if isinstance(d, LLMDrafter)), None)
         return LLMRewriter(llm.chat_model, name=llm.name) if llm is not None else None
+
+    @part
+    def signals(self) -> EscalationClassifier:
+        return EscalationClassifier.on(self.embedder, cache_dir=self.settings.data_dir / "signals")
 
     @part
     def actions(self) -> ActionRanker:

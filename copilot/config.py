@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from copilot.brand import BrandProfile
 from copilot.errors import ConfigError
+from copilot.models import EscalationExamples
 
 __all__ = ["ActionSpec", "ApiConfig", "ApiToken", "CopilotConfig", "HelpdeskConfig", "SlackChannel", "SlackConfig",
            "load_config"]
@@ -112,9 +113,18 @@ class CopilotConfig(BaseModel):
     actions: list[ActionSpec] = Field(default_factory=list)
     # Set false to use only the actions listed here.
     builtin_actions: bool = True
+    # Brand ("*" for every brand) -> extra escalation examples per reason, and "benign" look-alikes.
+    escalation_examples: dict[str, EscalationExamples] = Field(default_factory=dict)
 
     def brand(self, name: str) -> BrandProfile:
         return self.brands.get(name) or self.brands.get("*") or BrandProfile(name=name)
+
+    def escalation_examples_for(self, brand: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key in ("*", brand):
+            for reason, examples in self.escalation_examples.get(key, {}).items():
+                out[reason] = out.get(reason, []) + examples
+        return out
 
     def action_catalog(self) -> list[ActionSpec]:
         catalog: dict[str, ActionSpec] = {}

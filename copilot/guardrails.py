@@ -1,7 +1,9 @@
 """Screening of incoming tickets: escalation signals and prompt-injection attempts.
 
-Rules are multilingual keyword/regex lists: cheap, explainable (each signal
-names what matched), and run on every ticket before drafting.
+Escalation reasons, sentiment and urgency come from :mod:`copilot.signals` (the embedded model
+and cues; the suggestion pipeline passes the classifier's result in). Injection screening is a
+multilingual regex list: cheap, explainable (the evidence names what matched), and run on every
+ticket and source before drafting.
 """
 
 from __future__ import annotations
@@ -9,26 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Screening", "screen"]
+from copilot.models import EscalationSignal, Sentiment
+from copilot.signals import Signals, cue_signals
 
-_SIGNALS: dict[str, re.Pattern[str]] = {
-    "legal_threat": re.compile(
-        r"(?i)\b(lawyer|attorney|sue|suing|lawsuit|legal action|court|small claims|ombudsman|consumer protection"
-        r"|chargeback|report you to)\b|luật sư|kiện|tòa án|律师|起诉|法院|投诉到|消协"
-    ),
-    "anger": re.compile(
-        r"(?i)\b(furious|outraged|unacceptable|ridiculous|disgusting|pathetic|worst (?:service|company|experience)"
-        r"|scam|fraud|rip[- ]?off|fed up|sick of|joke of a)\b|tồi tệ|lừa đảo|bức xúc|quá đáng|太差|骗子|垃圾|气死"
-    ),
-    "churn_risk": re.compile(
-        r"(?i)\b(cancel my (?:account|subscription|membership)|close my account|switch(?:ing)? to|never (?:buy|order|use)"
-        r" (?:from )?(?:you|again)|taking my business|leave for)\b|hủy tài khoản|không bao giờ mua|chuyển sang|销户|注销|再也不"
-    ),
-    "safety": re.compile(
-        r"(?i)\b(fire|smoke|smoking|burn(?:ed|t|ing)?|explod\w*|shock(?:ed)?|injur\w*|hurt|hospital|choking|poison\w*"
-        r"|overheat\w*|unsafe|dangerous)\b|cháy|nổ|bỏng|bị thương|nguy hiểm|着火|冒烟|爆炸|受伤|烫伤|触电"
-    ),
-}
+__all__ = ["Screening", "screen"]
 
 _INJECTION = re.compile(
     r"(?i)(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier)\s+"
@@ -44,33 +30,32 @@ _INJECTION = re.compile(
     r"|\b\w*_?(override|admin|debug|sudo)\w*\s*[=:]\s*(true|1|yes|on)\b"
     r"|bỏ qua (mọi|tất cả|các) (hướng dẫn|chỉ dẫn)|hướng dẫn cho ai|忽略(之前|以上|所有)的?(指令|指示|说明)|给ai的指令"
 )
-_EXCESS = re.compile(r"!{3,}|\?{3,}")
 
 
 @dataclass
 class Screening:
+    # Escalation reasons (see copilot.signals.REASONS); "legal_threat" and "safety" are hard ones.
     signals: list[str] = field(default_factory=list)
+    # reason -> the customer's words that triggered it; "possible_prompt_injection" -> the match.
     evidence: dict[str, str] = field(default_factory=dict)
     injection: bool = False
+    escalation: list[EscalationSignal] = field(default_factory=list)
+    sentiment: Sentiment | None = None
 
     @property
     def escalate(self) -> bool:
         return bool(self.signals)
 
 
-def screen(text: str) -> Screening:
-    out = Screening()
-    for name, pattern in _SIGNALS.items():
-        m = pattern.search(text)
-        if m:
-            out.signals.append(name)
-            out.evidence[name] = m.group(0)
-    if "anger" not in out.signals:
-        letters = [w for w in re.findall(r"[A-Za-z]{3,}", text)]
-        shouting = sum(1 for w in letters if w.isupper()) >= max(4, len(letters) // 2)
-        if shouting and _EXCESS.search(text):
-            out.signals.append("anger")
-            out.evidence["anger"] = "shouting"
+def screen(text: str, *, signals: Signals | None = None) -> Screening:
+    """Screen a ticket. ``signals``: the escalation classifier's result for it; without one, only
+    the explicit phrases of each reason count (no model: used where a ticket's text is re-checked)."""
+    found = signals if signals is not None else cue_signals(text)
+    out = Screening(escalation=list(found.escalation), sentiment=found.sentiment)
+    for s in found.escalation:
+        if s.reason not in out.evidence:
+            out.signals.append(s.reason)
+            out.evidence[s.reason] = s.evidence
     m = _INJECTION.search(text)
     if m:
         out.injection = True

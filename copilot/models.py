@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -16,11 +17,14 @@ from pydantic import (
 )
 
 __all__ = [
+    "ESCALATION_REASONS",
     "FEEDBACK_REASONS",
     "FINAL_OUTCOMES",
     "Article",
     "Chunk",
     "Citation",
+    "EscalationExamples",
+    "EscalationSignal",
     "Evidence",
     "FeedbackReason",
     "FeedbackRecord",
@@ -30,6 +34,7 @@ __all__ = [
     "NextAction",
     "Outcome",
     "SendResult",
+    "Sentiment",
     "ShownSuggestion",
     "SourceKind",
     "StreamEvent",
@@ -174,6 +179,41 @@ class Evidence(BaseModel):
         return "\n".join([self.text, *self.replies]).strip()
 
 
+# Why a ticket should go to a person (copilot.signals classifies them).
+ESCALATION_REASONS = ("anger", "legal_threat", "public_complaint", "chargeback", "churn_risk", "safety",
+                      "manager_request")
+
+
+def _known_reasons(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    unknown = sorted(set(v) - {*ESCALATION_REASONS, "benign"})
+    if unknown:
+        raise ValueError(f"unknown escalation reason(s) {unknown}: use {', '.join(ESCALATION_REASONS)}, "
+                         "or benign for look-alikes that must not escalate")
+    return v
+
+
+# Extra seed examples: reason -> messages, and "benign" -> look-alikes that must not escalate.
+EscalationExamples = Annotated[dict[str, list[str]], AfterValidator(_known_reasons)]
+
+
+class EscalationSignal(BaseModel):
+    """Why a message should go to a person: the reason, the customer's words, how sure we are."""
+
+    reason: str
+    evidence: str
+    confidence: float
+    # The seed example nearest to the evidence, when the embedded model decided.
+    seed: str | None = None
+
+
+class Sentiment(BaseModel):
+    """``score`` from -1 (very negative) to 1 (very positive); ``urgency`` from 0 to 1."""
+
+    score: float
+    label: Literal["negative", "neutral", "positive"]
+    urgency: float
+
+
 class Suggestion(BaseModel):
     """The suggestion JSON (contract, see DESIGN.md).
 
@@ -202,6 +242,9 @@ class Suggestion(BaseModel):
     brand: str | None = None
     ticket_id: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    # The customer's mood and how urgent the ticket is, and why it should go to a person (best first).
+    sentiment: Sentiment | None = None
+    escalation: list[EscalationSignal] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
     def _public(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:

@@ -133,7 +133,7 @@ class Copilot:
             return 0.0
         t0 = time.perf_counter()
         p = self.parts
-        _ = (p.embedder, p.pipeline, p.actions)
+        _ = (p.embedder, p.pipeline, p.actions, p.signals)
         p.searcher.lexical(brand)
         detect_language("ready")
         self._warm.add(brand)
@@ -143,9 +143,10 @@ class Copilot:
         """Load the model and every brand's lexical index now, not on the first customer's request."""
         # One query per tokenizer path: Chinese segmentation and language detection load lazily too.
         queries = ["where is my refund", "hoàn tiền", "退款什么时候到账"]
+        p = self.parts
         for q in queries:
             detect_language(q)
-        p = self.parts
+            p.signals.classify(q)
         for brand in p.store.brands():
             for q in queries:
                 hits = p.searcher.search(q, brand=brand, k=self.settings.top_k)
@@ -175,7 +176,8 @@ class Copilot:
         self.parts.searcher.invalidate()
 
     def _ingestor(self) -> Ingestor:
-        return Ingestor(self.parts.store, self.parts.embedder, default_brand=self.default_brand())
+        return Ingestor(self.parts.store, self.parts.embedder, default_brand=self.default_brand(),
+                        known_actions={a.id for a in self.config.action_catalog()})
 
     def search(self, query: str, *, brand: str | None = None, k: int | None = None,
                kinds: list[SourceKind] | None = None) -> list[Hit]:
@@ -201,10 +203,12 @@ class Copilot:
         startup_ms = self._ready(brand_name)
         t0 = time.perf_counter()
         profile = self.config.brand(brand_name)
-        screening = screen(raw)
         # One pass: the index holds plain placeholders, an external model gets numbered ones.
         redaction = redact(raw, numbered=True)
         query = redaction.plain_text
+        # Classified on the text retrieval embeds: the message's vector is computed once.
+        screening = screen(raw, signals=p.signals.classify(
+            query, examples=self.config.escalation_examples_for(brand_name)))
         language = reply_language(detect_language(raw, default=ticket.locale or profile.fallback_language), profile)
         retrieved = p.searcher.search(query, brand=brand_name, k=self.settings.top_k)
         private = self.settings.llm_redact_pii
@@ -224,6 +228,7 @@ class Copilot:
             drafter=drafted.drafter, prompt_version=drafted.prompt_version,
             latency_ms=_since(t0), startup_ms=startup_ms, usage=drafted.usage,
             unsupported_claims=checked.unsupported_claims, brand=brand_name, ticket_id=ticket.id or None,
+            sentiment=screening.sentiment, escalation=screening.escalation,
             evidence=[Evidence.from_hit(h) for h in retrieved])
         p.metrics.suggestions.labels(brand_name, suggestion.drafter).inc()
         if Flag.LLM_FALLBACK in suggestion.flags:

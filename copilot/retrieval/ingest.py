@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from copilot.actions import learned_title
 from copilot.models import Article, Chunk, Ticket
 from copilot.retrieval.chunking import article_chunks, ticket_chunks
 from copilot.retrieval.embeddings import Embedder
@@ -22,9 +23,19 @@ from copilot.retrieval.sources import Loaded, load_kb, load_tickets
 from copilot.retrieval.store import ChromaStore
 from copilot.text import tokenize
 
-__all__ = ["IngestSummary", "Ingestor"]
+__all__ = ["IngestSummary", "Ingestor", "LearnedAction"]
 
 EMBED_BATCH = 64
+
+
+class LearnedAction(BaseModel):
+    """An action id that ingested tickets carry and the action catalog does not describe."""
+
+    id: str
+    title: str
+    tickets: int
+    brands: list[str]
+    examples: list[str]  # ids of tickets that used it
 
 
 class IngestSummary(BaseModel):
@@ -36,6 +47,8 @@ class IngestSummary(BaseModel):
     skipped: list[tuple[str, str]] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    # Most used first. They rank as next actions already; a catalog entry gives them a title and cues.
+    learned_actions: list[LearnedAction] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -51,10 +64,12 @@ class _Plan:
 
 
 class Ingestor:
-    def __init__(self, store: ChromaStore, embedder: Embedder, *, default_brand: str = "default") -> None:
+    def __init__(self, store: ChromaStore, embedder: Embedder, *, default_brand: str = "default",
+                 known_actions: Collection[str] = ()) -> None:
         self.store = store
         self.embedder = embedder
         self.default_brand = default_brand
+        self.known_actions = frozenset(known_actions)
 
     def load(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *,
              include_unresolved: bool = False) -> Loaded:
@@ -92,9 +107,12 @@ class Ingestor:
         for a in articles:
             chunks = article_chunks(a, brand or a.brand or self.default_brand)
             self._claim(by_source, chunks, summary)
+        learned: dict[str, LearnedAction] = {}
         for t in tickets:
             chunks = ticket_chunks(t, brand or t.brand or self.default_brand)
             self._claim(by_source, chunks, summary)
+            self._learn(learned, t, chunks[0])
+        summary.learned_actions = sorted(learned.values(), key=lambda a: (-a.tickets, a.id))
 
         by_brand: dict[str, list[str]] = {}
         for sid, chunks in by_source.items():
@@ -131,6 +149,16 @@ class Ingestor:
             self.store.bump_version(b)
         summary.seconds = time.perf_counter() - t0
         return summary
+
+    def _learn(self, learned: dict[str, LearnedAction], ticket: Ticket, chunk: Chunk) -> None:
+        for aid in dict.fromkeys(a for a in ticket.actions if a.strip() and a not in self.known_actions):
+            entry = learned.setdefault(aid, LearnedAction(id=aid, title=learned_title(aid), tickets=0, brands=[],
+                                                          examples=[]))
+            entry.tickets += 1
+            if chunk.brand not in entry.brands:
+                entry.brands.append(chunk.brand)
+            if len(entry.examples) < 3:
+                entry.examples.append(chunk.source_id)
 
     @staticmethod
     def _claim(by_source: dict[str, list[Chunk]], chunks: list[Chunk], summary: IngestSummary) -> None:

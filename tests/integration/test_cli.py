@@ -210,3 +210,20 @@ def test_token_create_refuses_a_bad_expiry(capsys: pytest.CaptureFixture[str]) -
     assert main(["token", "create", "--name", "x", "--brand", "acme", "--expires", "tomorrow"]) == 2
     captured = capsys.readouterr()
     assert "is not a date" in captured.err and "token" not in captured.out  # no token printed
+
+
+def test_ingest_lists_learned_actions_with_a_hint(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tickets = cli_env / "macros.jsonl"
+    rows = [{"id": f"M{i}", "actions": ["macro_card_arrival"] if i < 3 else ["refund", "vip-goodwill"],
+             "messages": [{"author": "customer", "body": f"My new card has not arrived yet {i}"}]} for i in range(5)]
+    tickets.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert main(["ingest", "--tickets", str(tickets)]) == 0
+    out = capsys.readouterr().out
+    assert "learned actions (in resolved tickets, not in the action catalog): 2" in out
+    assert 'macro_card_arrival "Macro card arrival" (3 tickets, e.g. ticket:M0, ticket:M1, ticket:M2)' in out
+    assert 'vip-goodwill "Vip goodwill" (2 tickets' in out and "refund" not in out.split("learned actions")[1]
+    assert "describe them under `actions:` in the config" in out
+    assert main(["ingest", "--tickets", str(tickets), "--json"]) == 0
+    learned = json.loads(capsys.readouterr().out)["learned_actions"]
+    assert [(a["id"], a["tickets"], a["brands"]) for a in learned] == [
+        ("macro_card_arrival", 3, ["acme"]), ("vip-goodwill", 2, ["acme"])]

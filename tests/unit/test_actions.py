@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from copilot.actions import ActionRanker
+import pytest
+
+from copilot.actions import ActionRanker, learned_title
 from copilot.config import ActionSpec
 from copilot.models import Chunk, Hit
 from copilot.retrieval.embeddings import HashEmbedder
@@ -36,11 +38,44 @@ def test_cues_rank_actions_without_history() -> None:
     assert out[0].id == "replacement" and "broken" in (out[0].reason or "")
 
 
-def test_signals_force_escalation_and_unknown_actions_are_ignored() -> None:
+def test_signals_force_escalation() -> None:
     ranker = ActionRanker(CATALOG, HashEmbedder())
-    out = ranker.rank("I will sue you", [hit(1, ["not_in_catalog"], "x", 0.9)], signals=["legal_threat"])
+    out = ranker.rank("I will sue you", [hit(1, ["refund"], "x", 0.3)], signals=["legal_threat", "anger"])
     assert out[0].id == "escalate" and out[0].confidence == 0.9
-    assert "not_in_catalog" not in [a.id for a in out]
+    assert out[0].reason == "escalation signals: legal_threat, anger"
+
+
+def test_actions_missing_from_the_catalog_are_learned_from_history() -> None:
+    ranker = ActionRanker(CATALOG, HashEmbedder())
+    hits = [hit(1, ["card_arrival"], "card not here", 0.9), hit(2, ["card_arrival"], "card still missing", 0.85),
+            hit(3, ["refund"], "refund please", 0.5)]
+    out = ranker.rank("my new card has not arrived", hits)
+    assert out[0].id == "card_arrival" and out[0].title == "Card arrival"
+    assert out[0].reason == ("2 of 3 similar resolved tickets did this (ticket:1, ticket:2); "
+                             "learned from ticket history")
+    refund = next(a for a in out if a.id == "refund")
+    assert refund.title == "Issue a refund" and "learned" not in (refund.reason or "")
+
+
+def test_catalog_entries_win_and_tags_only_count_when_catalogued() -> None:
+    catalog = [*CATALOG, ActionSpec(id="card_arrival", title="Check the card delivery")]
+    ranker = ActionRanker(catalog, HashEmbedder())
+    out = ranker.rank("card?", [hit(1, ["card_arrival"], "card", 0.9)])
+    assert out[0].title == "Check the card delivery" and "learned" not in (out[0].reason or "")
+    tagged = Hit(chunk=Chunk(id="ticket:9#0", source_id="ticket:9", kind="ticket", text="x", brand="b",
+                             tags=["vip", "refund"]), score=1.0, dense=0.9)
+    ids = [a.id for a in ranker.rank("x", [tagged])]
+    assert "vip" not in ids and ids[0] == "refund"
+    blank = ranker.rank("x", [hit(1, ["  ", ""], "x", 0.9)])
+    assert all(a.id.strip() for a in blank)
+
+
+@pytest.mark.parametrize(("action_id", "title"), [
+    ("card_arrival", "Card arrival"), ("reset-PIN", "Reset PIN"), ("macro: Refund  full", "Macro Refund full"),
+    ("x" * 300, "X" + "x" * 79),
+])
+def test_learned_titles(action_id: str, title: str) -> None:
+    assert learned_title(action_id) == title
 
 
 def test_order_number_rules() -> None:
