@@ -53,19 +53,25 @@ def texts_pool(data: Path) -> tuple[list[str], list[str]]:
     return corpus, queries
 
 
-def run_size(data: Path, size: int, n_queries: int) -> None:
+def run_size(data: Path, size: int, n_queries: int, cache: bool, real_vectors: int = REAL_VECTORS) -> None:
     from copilot.config import CopilotConfig
     from copilot.models import Chunk, Message, Ticket
+    from copilot.retrieval.ingest import publish
+    from copilot.retrieval.lexical import lexical_text
     from copilot.service import Copilot
     from copilot.settings import Settings
-    from copilot.text import tokenize
+    from copilot.text import BM25_ANALYZER
 
     rng = random.Random(7)
     corpus, queries = texts_pool(data)
     tmp = Path(tempfile.mkdtemp(prefix="copilot-latency-"))
     cp = Copilot(Settings(data_dir=tmp), config=CopilotConfig())
+    if cache:
+        from bench.embed_cache import CachedEmbedder
+
+        cp = Copilot(Settings(data_dir=tmp), config=CopilotConfig(), embedder=CachedEmbedder(cp.embedder, queries=False))
     t0 = time.perf_counter()
-    base = cp.embedder.embed_documents([corpus[i % len(corpus)] for i in range(min(size, REAL_VECTORS))])
+    base = cp.embedder.embed_documents([corpus[i % len(corpus)] for i in range(min(size, real_vectors))])
     nprng = np.random.default_rng(7)
     batch = 5000
     for start in range(0, size, batch):
@@ -82,9 +88,9 @@ def run_size(data: Path, size: int, n_queries: int) -> None:
             else:
                 v = base[rng.randrange(len(base))] + nprng.normal(0, 0.03, base.shape[1]).astype(np.float32)
                 vecs.append(v / np.linalg.norm(v))
-            lex.append(" ".join(tokenize(chunks[-1].text if not is_ticket else f"{text}\n{text[:300]}")))
-        cp.store.upsert(chunks, np.stack(vecs), lex)
-    cp.store.bump_version("bench")
+            lex.append(" ".join(BM25_ANALYZER(lexical_text(chunks[-1]))))
+        cp.store.upsert(chunks, np.stack(vecs), lex, analyzer=BM25_ANALYZER.version)
+    publish(cp.store, cp.embedder, "bench")  # as ingest does: analyzer, calibration and version in one write
     build = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -115,14 +121,19 @@ def main() -> None:
     ap.add_argument("--size", type=int, help="one size, in this process")
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--real-vectors", type=int, default=REAL_VECTORS,
+                    help=f"chunks embedded by the model (the rest are noisy copies; default {REAL_VECTORS})")
+    ap.add_argument("--cache", action="store_true",
+                    help="take corpus vectors from the on-disk cache (bench/embed_cache.py); queries are always embedded live")
     args = ap.parse_args()
     if args.size:
-        run_size(args.data, args.size, args.queries)
+        run_size(args.data, args.size, args.queries, args.cache, args.real_vectors)
         return
     for size in [int(s) for s in args.sizes.split(",")]:
         # One process per size: memory numbers are not polluted by the previous size.
         subprocess.run([sys.executable, __file__, "--data", str(args.data), "--size", str(size),
-                        "--queries", str(args.queries)], check=True)
+                        "--queries", str(args.queries), "--real-vectors", str(args.real_vectors),
+                        *(["--cache"] if args.cache else [])], check=True)
 
 
 if __name__ == "__main__":

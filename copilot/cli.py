@@ -203,9 +203,27 @@ def _warn_if_empty(cp: Copilot) -> None:
         print(f"note: the index at {info.location} is empty; run `copilot ingest` first", file=sys.stderr)
 
 
+def _print_explanation(e: Any, out: TextIO) -> None:
+    w = e.weight
+    print(f"brand {e.brand} · language {e.language} · dense share {w.dense:.1f}, lexical {1 - w.dense:.1f} "
+          f"({w.source}{f' on {w.queries} pseudo-queries' if w.queries else ''})", file=out)
+    if w.mrr:
+        print("  pseudo-query MRR@10: " + ", ".join(f"{k} {v:.3f}" for k, v in w.mrr.items()), file=out)
+    cal = e.calibration
+    if cal is None:
+        print("  no calibration stored: language priors (run `copilot search --recalibrate`)", file=out)
+    else:
+        langs = ", ".join(f"{lang} {sw.dense:.1f}" for lang, sw in sorted(cal.languages.items())) or "none measured"
+        print(f"  calibrated {cal.created_at} on {cal.chunks} chunks; dense share by language: {langs}", file=out)
+    stale = "" if e.index_analyzer == e.analyzer else f" (index made by {e.index_analyzer or 'an unversioned analyzer'}: run `copilot ingest` to migrate)"
+    print(f"  terms: {' '.join(e.terms) or '(none)'}  [analyzer {e.analyzer}{stale}]", file=out)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     cp = _copilot(args)
     _warn_if_empty(cp)
+    if args.recalibrate:
+        cp.recalibrate(args.brand)
     if args.batch:
         def one(line: str) -> str:
             q = _Query.model_validate_json(line)
@@ -216,9 +234,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.query:
         raise InputError("no query given", hint="copilot search 'your question' or --batch FILE")
     hits = cp.search(args.query, brand=args.brand, k=args.k)
+    explanation = cp.explain_search(args.query, brand=args.brand) if args.explain else None
     if args.json:
-        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        rows = [_hit_json(h) | ({"dense_rank": h.dense_rank, "lexical_rank": h.lexical_rank} if explanation else {})
+                for h in hits]
+        doc: Any = {"explain": explanation.model_dump(mode="json"), "hits": rows} if explanation else rows
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
+        if explanation is not None:
+            _print_explanation(explanation, sys.stdout)
         _print_hits(hits, sys.stdout, floor=cp.embedder.floor, ceiling=cp.embedder.ceiling)
     return 0
 
@@ -567,6 +591,10 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--k", type=int, default=8)
     ps.add_argument("--json", action="store_true")
     ps.add_argument("--batch", metavar="FILE", help='JSONL of {"query", "brand"?}; one JSON result list per line out')
+    ps.add_argument("--explain", action="store_true",
+                    help="show the query's language and terms, the brand's fusion weights and each hit's ranks")
+    ps.add_argument("--recalibrate", action="store_true",
+                    help="measure the brand's dense/lexical weights again before searching")
     ps.set_defaults(func=cmd_search)
 
     pg = sub.add_parser("suggest", parents=[common], help="suggest a reply and next actions for a ticket")

@@ -47,7 +47,9 @@ from copilot.models import (
 )
 from copilot.pii import redact
 from copilot.retrieval.embeddings import Embedder
-from copilot.retrieval.ingest import Ingestor, IngestSummary
+from copilot.retrieval.fusion import FusionCalibration
+from copilot.retrieval.ingest import Ingestor, IngestSummary, publish
+from copilot.retrieval.search import SearchExplanation
 from copilot.settings import Settings
 
 if TYPE_CHECKING:
@@ -178,6 +180,18 @@ class Copilot:
     def _ingestor(self) -> Ingestor:
         return Ingestor(self.parts.store, self.parts.embedder, default_brand=self.default_brand(),
                         known_actions={a.id for a in self.config.action_catalog()})
+
+    def explain_search(self, query: str, *, brand: str | None = None) -> SearchExplanation:
+        """How a query is ranked for a brand: its language, terms and the fusion weights used."""
+        return self.parts.searcher.explain(redact(query).text, brand=self.resolve_brand(brand))
+
+    def recalibrate(self, brand: str | None = None) -> FusionCalibration | None:
+        """Measure the brand's fusion weights again now (ingest does it when the brand changed enough);
+        None when the brand has nothing indexed."""
+        b = self.resolve_brand(brand)
+        publish(self.parts.store, self.parts.embedder, b, force_calibration=True)
+        self.parts.searcher.invalidate()
+        return self.parts.searcher.calibration(b)
 
     def search(self, query: str, *, brand: str | None = None, k: int | None = None,
                kinds: list[SourceKind] | None = None) -> list[Hit]:

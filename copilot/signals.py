@@ -256,6 +256,12 @@ class EscalationClassifier:
         vectors = _VECTORS.get(key)
         if vectors is not None:
             return vectors
+        # The shipped seeds come with their vectors (one file per model and seed version): a new
+        # process starts without embedding them.
+        shipped = _shipped(f"seeds-{key[:24]}.npy", (len(texts), self.embedder.dim))
+        if shipped is not None:
+            _VECTORS[key] = shipped
+            return shipped
         path = self.cache_dir / f"seeds-{key[:24]}.npy" if self.cache_dir else None
         if path is not None and path.is_file():
             try:
@@ -310,7 +316,7 @@ class EscalationClassifier:
     # --- classification ---------------------------------------------------------------------
 
     def _units(self, text: str) -> list[str]:
-        sentences = [s for line in text.splitlines() for s in split_sentences(line) if len(s.strip()) > 3]
+        sentences = [s for line in text.splitlines() for s in split_sentences(line) if _substantive(s)]
         if len(sentences) > _MAX_UNITS:
             # Long threads: the opening and the latest words carry the threat, the middle the details.
             sentences = sentences[: _MAX_UNITS // 2] + sentences[-_MAX_UNITS // 2 :]
@@ -338,6 +344,9 @@ class EscalationClassifier:
         t = self.seeds.thresholds
         cues = find_cues(text, self.seeds)
 
+        # A subject line or a one-word message ("Refund") sits near every seed that names its topic:
+        # similarity alone speaks only for units long enough to say something.
+        meaningful = np.array([_substantive(u) for u in unit_text])
         benign = _best(sims, bank.labels == BENIGN)
         nearest = {r: _best(sims, bank.labels == r) for r in self.seeds.reasons}
         # Per unit, the reason with the nearest example: similarity alone speaks for that one only.
@@ -352,7 +361,7 @@ class EscalationClassifier:
                 need, cue = t.strong_cue, cues.abuse
             margins = nearest[reason] - benign
             if not cue:
-                margins = np.where(owner == i, margins, -1.0)
+                margins = np.where((owner == i) & meaningful, margins, -1.0)
             u = int(np.argmax(margins))
             margin = float(margins[u])
             if margin < need:
@@ -383,6 +392,15 @@ class EscalationClassifier:
         weights = {k: math.exp(v / 0.02) for k, v in near.items()}
         total = sum(weights.values())
         return (weights["positive"] - weights["negative"]) / total
+
+
+_WORD = re.compile(r"[^\W_]+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _substantive(text: str) -> bool:
+    """At least three words (or four Chinese characters): enough to carry a threat or a complaint."""
+    return len(_WORD.findall(text)) >= 3 or len(_HAN.findall(text)) >= 4
 
 
 def _best(sims: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -417,6 +435,18 @@ def _sentiment(polarity: float, signals: Sequence[EscalationSignal], cues: Cues,
     urgency += 0.25 * bool(cues.urgent) + 0.2 * bool(cues.repeated_contact) + 0.1 * bool(cues.exclamation)
     urgency += 0.2 * max(0.0, -score) if not signals else 0.0
     return Sentiment(score=round(score, 3), label=label, urgency=round(min(1.0, urgency), 3))
+
+
+def _shipped(name: str, shape: tuple[int, int]) -> np.ndarray[Any, Any] | None:
+    """Precomputed vectors packaged under copilot/defaults/vectors (``bench/seed_vectors.py`` writes them)."""
+    from importlib import resources
+
+    res = resources.files("copilot.defaults").joinpath("vectors", name)
+    if not res.is_file():
+        return None
+    with res.open("rb") as fh:
+        vectors = np.asarray(np.load(fh), dtype=np.float32)
+    return vectors if vectors.shape == shape else None
 
 
 @lru_cache(maxsize=1)

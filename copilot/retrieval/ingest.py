@@ -1,8 +1,13 @@
-"""Incremental ingestion: load -> redact + chunk -> compare content hashes -> embed -> upsert.
+"""Incremental ingestion: load -> redact + chunk -> compare content hashes -> embed -> upsert -> publish.
 
 Only new or changed sources are embedded; ``prune`` deletes sources of the
 ingested brands that no longer appear in the inputs. Bad records are reported
 with file and line and never stop the good ones.
+
+Publishing a brand (one metadata write, see ``ChromaStore.bump_version``) names the analyzer its
+BM25 terms were made with and its fusion calibration, refreshed when the brand changed enough
+(``calibration.needs_refresh``). A brand indexed by an older analyzer is migrated on its next
+ingest: its terms are re-made from the stored texts, nothing is embedded again.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ from pydantic import BaseModel, Field
 
 from copilot.actions import learned_title
 from copilot.models import Article, Chunk, Ticket
+from copilot.retrieval.calibration import Calibrator, needs_refresh
 from copilot.retrieval.chunking import article_chunks, ticket_chunks
 from copilot.retrieval.embeddings import Embedder
+from copilot.retrieval.fusion import FusionCalibration
+from copilot.retrieval.lexical import lexical_text
 from copilot.retrieval.sources import Loaded, load_kb, load_tickets
 from copilot.retrieval.store import ChromaStore
-from copilot.text import tokenize
+from copilot.text import BM25_ANALYZER, LexicalAnalyzer
 
-__all__ = ["IngestSummary", "Ingestor", "LearnedAction"]
+__all__ = ["IngestSummary", "Ingestor", "LearnedAction", "embed_text", "publish"]
 
 EMBED_BATCH = 64
 
@@ -44,6 +52,8 @@ class IngestSummary(BaseModel):
     unchanged: int = 0
     removed: int = 0
     chunks_embedded: int = 0
+    migrated: list[str] = Field(default_factory=list)      # brands whose BM25 terms were re-made
+    calibrated: list[str] = Field(default_factory=list)    # brands whose fusion weights were refreshed
     skipped: list[tuple[str, str]] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
@@ -65,11 +75,12 @@ class _Plan:
 
 class Ingestor:
     def __init__(self, store: ChromaStore, embedder: Embedder, *, default_brand: str = "default",
-                 known_actions: Collection[str] = ()) -> None:
+                 known_actions: Collection[str] = (), analyzer: LexicalAnalyzer = BM25_ANALYZER) -> None:
         self.store = store
         self.embedder = embedder
         self.default_brand = default_brand
         self.known_actions = frozenset(known_actions)
+        self.analyzer = analyzer
 
     def load(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *,
              include_unresolved: bool = False) -> Loaded:
@@ -145,8 +156,11 @@ class Ingestor:
                     self.store.delete_sources(b, gone)
                     summary.removed += len(gone)
                     changed.add(b)
-        for b in changed:
-            self.store.bump_version(b)
+        for b in sorted(changed | set(by_brand)):
+            migrated, calibrated = publish(self.store, self.embedder, b, analyzer=self.analyzer,
+                                           changed=b in changed)
+            summary.migrated += [b] if migrated else []
+            summary.calibrated += [b] if calibrated else []
         summary.seconds = time.perf_counter() - t0
         return summary
 
@@ -181,9 +195,9 @@ class Ingestor:
         try:
             for i in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[i : i + EMBED_BATCH]
-                vectors = self.embedder.embed_documents([_embed_text(c) for c in batch])
-                lex = [" ".join(tokenize(_lexical_text(c))) for c in batch]
-                self.store.upsert(batch, vectors, lex)
+                vectors = self.embedder.embed_documents([embed_text(c) for c in batch])
+                lex = [" ".join(self.analyzer(lexical_text(c))) for c in batch]
+                self.store.upsert(batch, vectors, lex, analyzer=self.analyzer.version)
                 summary.chunks_embedded += len(batch)
                 if bar is not None:
                     bar.update(len(batch))
@@ -194,11 +208,27 @@ class Ingestor:
                 bar.close()
 
 
-def _embed_text(c: Chunk) -> str:
+def embed_text(c: Chunk) -> str:
     # A ticket is found by the problem it describes; an article by its content.
     return c.text
 
 
-def _lexical_text(c: Chunk) -> str:
-    return f"{c.text}\n{c.resolution[:400]}" if c.kind == "ticket" else c.text
+def publish(store: ChromaStore, embedder: Embedder, brand: str, *, analyzer: LexicalAnalyzer = BM25_ANALYZER,
+            changed: bool = True, force_calibration: bool = False) -> tuple[bool, bool]:
+    """Migrate the brand's terms if another analyzer made them, refresh its calibration if due, and
+    publish both with a new version. Returns (migrated, calibrated); nothing is written when neither
+    happened and nothing ``changed``."""
+    state = store.state(brand)
+    if not state:
+        return False, False
+    migrate = state.get("analyzer") != analyzer.version
+    if migrate:
+        store.set_lexical(brand, [(c.id, " ".join(analyzer(lexical_text(c)))) for c in store.iter_chunks(brand)])
+    old = FusionCalibration.parse(state.get("fusion"))
+    calibrate = force_calibration or needs_refresh(old, store.count(brand), analyzer.version)
+    if not (migrate or calibrate or changed):
+        return False, False
+    fusion = Calibrator(store, embedder, analyzer).calibrate(brand).model_dump_json() if calibrate else None
+    store.bump_version(brand, analyzer=analyzer.version, fusion=fusion)
+    return migrate, calibrate
 

@@ -1,42 +1,42 @@
-"""Hybrid retrieval: dense (Chroma) + lexical (BM25) fused with reciprocal rank fusion.
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused with per-brand, per-language weights.
 
-Brand is isolation on both sides (a Chroma collection and a BM25 index per
-brand), never a ranking hint. Every hit carries its dense
-cosine (fetched for lexical-only hits too), its BM25 score and ranks, so the
-drafter can judge evidence strength and users can see why a hit came back.
+Brand is isolation on both sides (a Chroma collection and a BM25 index per brand), never a ranking
+hint. The two signals are mixed with the dense share the brand's calibration measured for the
+query's language (``fusion.py``, ``calibration.py``): a signal that does not help a brand gets no
+weight, so the hybrid does not fall below its better part. Every hit carries its dense cosine
+(fetched for lexical-only hits too), its BM25 score and ranks, so the drafter can judge evidence
+strength and users can see why a hit came back (``explain``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import re
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
+from copilot.language import detect_language
 from copilot.models import Chunk, Hit, SourceKind
 from copilot.retrieval.embeddings import Embedder
-from copilot.retrieval.lexical import BrandIndex, build_brand_index
+from copilot.retrieval.fusion import FusionCalibration, SignalWeight, fuse, prior
+from copilot.retrieval.lexical import BrandIndex, build_brand_index, lexical_text
 from copilot.retrieval.store import ChromaStore
-from copilot.text import tokenize
+from copilot.text import BM25_ANALYZER, LexicalAnalyzer
 
-__all__ = ["HybridSearcher", "rrf"]
+__all__ = ["HybridSearcher", "SearchExplanation"]
 
-RRF_K = 60
+log = logging.getLogger(__name__)
+
 _WORDS = re.compile(r"\w+")
-
-
-def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, key in enumerate(ranking):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank + 1)
-    return scores
 
 
 def _shingles(text: str) -> set[str]:
@@ -46,15 +46,35 @@ def _shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
+class SearchExplanation(BaseModel):
+    """What ``copilot search --explain`` shows about how a query was ranked."""
+
+    brand: str
+    language: str
+    terms: list[str]
+    analyzer: str
+    index_analyzer: str                 # what the stored terms were made with ("" before versioning)
+    weight: SignalWeight
+    calibration: FusionCalibration | None
+
+
+@dataclass
+class _BrandState:
+    index: BrandIndex
+    calibration: FusionCalibration | None
+    analyzer: str
+
+
 class HybridSearcher:
     def __init__(self, store: ChromaStore, embedder: Embedder, *, version_check_s: float = 30.0,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, analyzer: LexicalAnalyzer = BM25_ANALYZER) -> None:
         self.store = store
         self.embedder = embedder
+        self.analyzer = analyzer
         # BM25 indexes are cached on local disk per brand and store version: a restarted
         # process skips re-reading every chunk's tokens from Chroma (16 s at 100k chunks).
         self.cache_dir = cache_dir
-        self._lexical: dict[str, BrandIndex] = {}
+        self._brands: dict[str, _BrandState] = {}
         self._checked: dict[str, float] = {}
         self._version_check_s = version_check_s
         self._lock = threading.Lock()
@@ -62,23 +82,56 @@ class HybridSearcher:
     def invalidate(self) -> None:
         self._checked.clear()
 
-    def lexical(self, brand: str) -> BrandIndex:
-        """The brand's BM25 index, rebuilt when an ingest (in any process) changed the brand."""
+    def _state(self, brand: str) -> _BrandState:
+        """The brand's BM25 index and calibration, re-read when a publish (in any process) changed them."""
         now = time.monotonic()
-        idx = self._lexical.get(brand)
-        if idx is not None and now - self._checked.get(brand, -1e9) < self._version_check_s:
-            return idx
+        st = self._brands.get(brand)
+        if st is not None and now - self._checked.get(brand, -1e9) < self._version_check_s:
+            return st
         with self._lock:
-            version = self.store.version(brand)
+            meta = self.store.state(brand)
             self._checked[brand] = now
-            idx = self._lexical.get(brand)
-            if idx is None or idx.version != version:
+            stored_analyzer = str(meta.get("analyzer", ""))
+            # The index version names the analyzer too: terms of two analyzers never meet.
+            version = f"{meta.get('lexical_version', '')}:{self.analyzer.version}" if meta else ""
+            st = self._brands.get(brand)
+            if st is None or st.index.version != version:
                 idx = self._load_cached(brand, version)
                 if idx is None:
-                    idx = build_brand_index(list(self.store.iter_lexical(brand)), version)
+                    idx = self._build(brand, version, stored_analyzer)
                     self._save_cached(brand, idx)
-                self._lexical[brand] = idx
-            return idx
+                st = _BrandState(idx, None, stored_analyzer)
+            st.calibration = FusionCalibration.parse(meta.get("fusion"))
+            st.analyzer = stored_analyzer
+            self._brands[brand] = st
+            return st
+
+    def _build(self, brand: str, version: str, stored_analyzer: str) -> BrandIndex:
+        if stored_analyzer == self.analyzer.version:
+            return build_brand_index(list(self.store.iter_lexical(brand)), version)
+        if self.store.count(brand):
+            log.warning("brand %r was indexed with analyzer %r, this process uses %r: re-tokenising its "
+                        "texts in memory; `copilot ingest` for the brand migrates the index", brand,
+                        stored_analyzer or "unversioned", self.analyzer.version)
+        rows = [(c.id, " ".join(self.analyzer(lexical_text(c)))) for c in self.store.iter_chunks(brand)]
+        return build_brand_index(rows, version)
+
+    def lexical(self, brand: str) -> BrandIndex:
+        return self._state(brand).index
+
+    def calibration(self, brand: str) -> FusionCalibration | None:
+        return self._state(brand).calibration
+
+    def weight(self, brand: str, language: str) -> SignalWeight:
+        cal = self._state(brand).calibration
+        return cal.weight(language) if cal is not None else prior(language)
+
+    def explain(self, query: str, *, brand: str) -> SearchExplanation:
+        st = self._state(brand)
+        language = detect_language(query)
+        return SearchExplanation(brand=brand, language=language, terms=self.analyzer(query),
+                                 analyzer=self.analyzer.version, index_analyzer=st.analyzer,
+                                 weight=self.weight(brand, language), calibration=st.calibration)
 
     def _cache_path(self, brand: str) -> Path | None:
         if self.cache_dir is None:
@@ -121,14 +174,17 @@ class HybridSearcher:
             clauses.append({"locale": locale})
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
+        st = self._state(brand)
+        share = self.weight(brand, detect_language(query)).dense
         qvec = self.embedder.embed_query(query)
         dense = self.store.query(brand, qvec, pool, where)
-        dense_ids = [c.id for c, _ in dense]
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
         dense_sim = {c.id: s for c, s in dense}
+        dense_ids = list(dense_sim)
 
-        lex = self.lexical(brand).search(tokenize(query), pool)
-        lex_score = dict(lex)
+        scores = st.index.scores(self.analyzer(query))
+        # A lexical list with no share only scores the dense candidates: no fetch of its own hits.
+        lex = st.index.top(scores, pool) if share < 1.0 else []
         missing = [cid for cid, _ in lex if cid not in chunks]
         if missing:
             for cid, (chunk, vec) in self.store.get(brand, missing, with_vectors=True).items():
@@ -139,8 +195,9 @@ class HybridSearcher:
                 if vec is not None:
                     dense_sim[cid] = float(np.dot(vec, qvec))
         lex_ids = [cid for cid, _ in lex if cid in chunks]
+        lex_score = st.index.lookup(scores, list(chunks))
 
-        fused = rrf([dense_ids, lex_ids])
+        fused = fuse(chunks, dense_sim, lex_score, share)
         order = sorted(fused, key=lambda cid: (-fused[cid], -dense_sim.get(cid, 0.0)))
         d_rank = {cid: i + 1 for i, cid in enumerate(dense_ids)}
         l_rank = {cid: i + 1 for i, cid in enumerate(lex_ids)}
@@ -155,8 +212,9 @@ class HybridSearcher:
                 if any(len(sh & s) / max(1, len(sh | s)) >= 0.8 for s in seen):
                     continue
                 seen.append(sh)
-            hits.append(Hit(chunk=chunk, score=fused[cid], dense=dense_sim.get(cid), lexical=lex_score.get(cid),
-                            dense_rank=d_rank.get(cid), lexical_rank=l_rank.get(cid)))
+            hits.append(Hit(chunk=chunk, score=fused[cid], dense=dense_sim.get(cid),
+                            lexical=lex_score.get(cid) or None, dense_rank=d_rank.get(cid),
+                            lexical_rank=l_rank.get(cid)))
             if len(hits) >= k:
                 break
         return hits

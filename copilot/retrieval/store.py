@@ -100,7 +100,7 @@ class ChromaStore:
         digest = hashlib.sha1(brand.encode()).hexdigest()[:8]
         return f"{self.prefix}{_slug(brand, 20)}-{digest}"
 
-    def _col(self, brand: str, *, create: bool) -> Any | None:
+    def _col(self, brand: str, *, create: bool, analyzer: str = "") -> Any | None:
         if brand in self._cols:
             return self._cols[brand]
         name = self._name(brand)
@@ -109,7 +109,7 @@ class ChromaStore:
                 col = self.client.get_or_create_collection(
                     name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
                     metadata={"brand": brand, "embedder": self.embedder_name, "dim": self.dim,
-                              "lexical_version": "new"},
+                              "lexical_version": "new", "analyzer": analyzer},
                 )
             else:
                 col = self.client.get_collection(name, embedding_function=None)
@@ -140,12 +140,15 @@ class ChromaStore:
 
     # --- writes ---------------------------------------------------------------------------------
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray[Any, Any], lex: Sequence[str]) -> None:
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray[Any, Any], lex: Sequence[str], *,
+               analyzer: str = "") -> None:
+        """Write chunks with their vectors and BM25 terms; ``analyzer`` names what made the terms
+        (recorded when this creates the brand's collection)."""
         by_brand: dict[str, list[int]] = defaultdict(list)
         for i, c in enumerate(chunks):
             by_brand[c.brand].append(i)
         for brand, idx in by_brand.items():
-            col = self._col(brand, create=True)
+            col = self._col(brand, create=True, analyzer=analyzer)
             assert col is not None
             col.upsert(
                 ids=[chunks[i].id for i in idx], embeddings=vectors[idx], documents=[chunks[i].text for i in idx],
@@ -160,24 +163,52 @@ class ChromaStore:
             where: dict[str, Any] = {"source_id": {"$in": list(source_ids[i : i + 500])}}
             col.delete(where=where)
 
-    def bump_version(self, brand: str) -> str:
-        """Mark the brand's content as changed so every process rebuilds its BM25 for it."""
+    def bump_version(self, brand: str, *, analyzer: str | None = None, fusion: str | None = None) -> str:
+        """Publish the brand's new state: a new lexical version, so every process rebuilds its BM25
+        for it, with the analyzer its terms were made with and the fusion calibration, all in one
+        metadata write. Chroma has no transactions across records; this one write is the commit point
+        readers follow, so a replica never pairs new weights with an old index or the reverse."""
         col = self._col(brand, create=True)
         assert col is not None
         version = uuid.uuid4().hex
-        meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta = {k: v for k, v in self.state(brand).items() if not k.startswith("hnsw:")}
         meta["lexical_version"] = version
+        if analyzer is not None:
+            meta["analyzer"] = analyzer
+        if fusion is not None:
+            meta["fusion"] = fusion
         col.modify(metadata=meta)
         return version
 
+    def set_lexical(self, brand: str, rows: Sequence[tuple[str, str]]) -> None:
+        """Replace the stored BM25 terms of these chunks (an analyzer migration: nothing is re-embedded)."""
+        col = self._col(brand, create=False)
+        if col is None:
+            return
+        for i in range(0, len(rows), _PAGE):
+            part = rows[i : i + _PAGE]
+            col.update(ids=[cid for cid, _ in part], metadatas=[{"lex": lex} for _, lex in part])
+
     # --- reads ----------------------------------------------------------------------------------
 
-    def version(self, brand: str) -> str:
+    def state(self, brand: str) -> dict[str, Any]:
+        """The brand collection's metadata as stored now (lexical version, analyzer, fusion
+        calibration), read fresh: another process may have published since."""
         try:
             col = self.client.get_collection(self._name(brand), embedding_function=None)
         except Exception:
-            return ""
-        return str((col.metadata or {}).get("lexical_version", ""))
+            return {}
+        return dict(col.metadata or {})
+
+    def version(self, brand: str) -> str:
+        return str(self.state(brand).get("lexical_version", ""))
+
+    def ids(self, brand: str) -> list[str]:
+        """Every chunk id of a brand."""
+        col = self._col(brand, create=False)
+        if col is None:
+            return []
+        return [cid for res in self._pages(col, include=[]) for cid in res["ids"]]
 
     def count(self, brand: str | None = None) -> int:
         brands = [brand] if brand is not None else self.brands()
@@ -219,6 +250,15 @@ class ChromaStore:
         for res in self._pages(col, where={"chunk_index": 0}, include=["metadatas"]):
             out.extend(str(m["source_id"]) for m in res["metadatas"] or [])
         return out
+
+    def iter_chunks(self, brand: str) -> Iterator[Chunk]:
+        """Every chunk of a brand, with its text (to re-tokenise an index made by another analyzer)."""
+        col = self._col(brand, create=False)
+        if col is None:
+            return
+        for res in self._pages(col, include=["documents", "metadatas"]):
+            for cid, doc, meta in zip(res["ids"], res["documents"] or [], res["metadatas"] or [], strict=True):
+                yield _chunk(cid, doc, meta)
 
     def iter_lexical(self, brand: str) -> Iterator[tuple[str, str]]:
         """(chunk id, space-joined lexical tokens) for every chunk of a brand."""

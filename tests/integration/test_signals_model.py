@@ -38,6 +38,9 @@ def test_reported_misses_escalate_with_their_reason(clf: EscalationClassifier, t
     "I was shocked by the price, it's so cheap!",
     "Can I switch to a different size? The medium is too tight.",
     "I'm switching to a different size, the small one doesn't fit.",
+    # A one-word subject sits close to "Refund me or I file a lawsuit." and must not speak alone.
+    "Refund\nWhere is my refund? I returned the chair two weeks ago.\nMy email is [EMAIL]",
+    "Refund",
 ])
 def test_reported_false_alarms_stay_quiet(clf: EscalationClassifier, text: str) -> None:
     s = clf.classify(text)
@@ -70,3 +73,18 @@ def test_long_message_with_the_threat_in_the_middle(clf: EscalationClassifier) -
     s = clf.classify(text)
     assert "chargeback" in s.reasons
     assert "dispute the charge" in next(e.evidence for e in s.escalation if e.reason == "chargeback")
+
+
+def test_the_shipped_seed_vectors_match_the_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new process never embeds the default seeds: their vectors ship with the package. After editing
+    the seeds, run `python bench/seed_vectors.py`."""
+    from copilot.signals import _VECTORS, EscalationClassifier, _shared_model
+
+    model = _shared_model()
+    _VECTORS.clear()
+
+    def refuse(texts: object) -> object:
+        raise AssertionError("the default seeds were embedded at start: run python bench/seed_vectors.py")
+
+    monkeypatch.setattr(model, "embed_documents", refuse)
+    assert EscalationClassifier(model).base().vectors.shape[0] > 300

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 from copilot.models import Article, Message, Ticket
 from copilot.retrieval.chunking import article_chunks, ticket_chunks
 
@@ -71,3 +73,23 @@ def test_article_title_and_tags_lose_customer_ids_but_keep_brand_contacts() -> N
     assert "DE44" not in stored and "113-9182736-4455667" not in stored
     assert "[IBAN]" in chunks[0].title and chunks[0].tags[1] == "help@acme.example"
     assert "1-800-275-2273" in stored
+
+
+def test_long_sections_split_on_whole_sentences_each_with_its_heading() -> None:
+    filler = [f"Rule {i} of the warranty covers part number {i} for two years." for i in range(60)]
+    answer = "Batteries are covered for six months only, from the day of delivery."
+    body = "# Warranty\n## What is covered\n" + " ".join([*filler[:33], answer, *filler[33:]])
+    chunks = article_chunks(Article(id="w", title="Warranty", body=body), "acme")
+    assert len(chunks) >= 3
+    assert all(c.text.startswith("Warranty › What is covered\n") for c in chunks)
+    assert all(len(c.text) <= 1000 + len("Warranty › What is covered\n") for c in chunks)
+    for sent in [*filler, answer]:  # every sentence whole in some window: none is cut in two
+        assert any(sent in c.text for c in chunks)
+    # neighbours overlap by one sentence, so an answer at a boundary keeps its context
+    assert all(c1.text.rsplit(". ", 1)[-1].rstrip(".") in c2.text for c1, c2 in pairwise(chunks))
+
+
+def test_a_sentence_longer_than_a_window_is_still_cut() -> None:
+    body = "## Big\n" + "word " * 800
+    chunks = article_chunks(Article(id="big", body=body), "acme")
+    assert len(chunks) >= 4 and all(len(c.text) < 1300 for c in chunks)
