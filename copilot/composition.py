@@ -198,4 +198,8 @@ class Parts:
     def outbox(self) -> Outbox:
         from copilot.jobs import Outbox
 
-        return Outbox(self.feedback, {})
+        s = self.settings
+        outbox = Outbox(self.feedback, {}, lease_s=s.job_lease_s, metrics=self.metrics,
+                        job_retention_days=s.job_retention_days, event_retention_days=s.delivery_retention_days)
+        self.metrics.registry.register(outbox.collector())
+        return outbox

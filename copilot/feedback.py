@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -35,8 +35,10 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    or_,
     select,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -44,6 +46,9 @@ from copilot.errors import ConflictError, NotFoundError
 from copilot.models import FINAL_OUTCOMES, FeedbackRecord, FeedbackStats, ShownSuggestion, Suggestion, Ticket
 
 __all__ = ["Base", "FeedbackStore", "edit_distance"]
+
+# Delivery ids (webhooks, Slack events) are kept for a retention period; other claims for good.
+DELIVERY_PREFIXES = ("webhook:", "slack:")
 
 
 def _now() -> datetime:
@@ -132,16 +137,27 @@ class FeedbackStore:
 
     # --- idempotency ---------------------------------------------------------------------------
 
-    def first_time(self, key: str) -> bool:
-        """Record a delivery id; False when it was seen before (a retry: do nothing again)."""
+    def first_time(self, key: str, *rows: Base) -> bool:
+        """Record a delivery id; False when it was seen before (a retry: do nothing again). ``rows``
+        (the delivery's job) commit in the same transaction: never a recorded delivery without them."""
         with self.session() as s:
             s.add(_EventRow(key=key[:255]))
+            s.add_all(rows)
             try:
                 s.commit()
                 return True
             except IntegrityError:
                 s.rollback()
                 return False
+
+    def forget_deliveries(self, *, before: datetime, prefixes: tuple[str, ...] = DELIVERY_PREFIXES) -> int:
+        """Delete delivery ids recorded before ``before`` (helpdesks and Slack stop retrying long
+        before); outcome claims are never deleted. Returns how many."""
+        with self.session() as s:
+            result = s.execute(delete(_EventRow).where(_EventRow.created_at < before,
+                                                       or_(*(_EventRow.key.startswith(p) for p in prefixes))))
+            s.commit()
+            return int(cast("CursorResult[Any]", result).rowcount or 0)
 
     # --- suggestions ---------------------------------------------------------------------------
 

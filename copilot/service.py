@@ -348,7 +348,7 @@ class Copilot:
         from copilot.events import HelpdeskEvents
 
         p = self.parts
-        return HelpdeskEvents(outbox=p.outbox, lifecycle=p.lifecycle, helpdesks=p.helpdesks,
+        return HelpdeskEvents(outbox=p.outbox, helpdesks=p.helpdesks,
                               config=self.config.helpdesk, default_brand=self.default_brand(), suggest=self.suggest,
                               learn=lambda tickets: self.ingest_records(tickets=tickets))
 
@@ -363,12 +363,15 @@ class Copilot:
         _ = self.events
         return self.parts.outbox.run_due()
 
-    def start_worker(self) -> None:
+    def start_worker(self, threads: int | None = None) -> None:
+        """Run due jobs in background threads (``copilot worker``, or inside ``copilot serve``); any
+        number of processes may do this on one database: each job runs in one at a time."""
         _ = self.events
-        self.parts.outbox.start()
+        s = self.settings
+        self.parts.outbox.start(threads=threads or s.worker_threads, poll_s=s.job_poll_s)
 
-    def stop_worker(self) -> None:
-        self.parts.outbox.stop()
+    def stop_worker(self, timeout_s: float = 30.0) -> None:
+        self.parts.outbox.stop(timeout_s)
 
     def backfill(self, helpdesk: str, *, since: int) -> tuple[int, IngestSummary]:
         """Ingest the tickets a helpdesk solved since ``since`` (Unix seconds): (tickets read, summary)."""
