@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from copilot.actions import ActionRanker
@@ -21,6 +22,7 @@ from copilot.drafting.rewrite import LLMRewriter, OfflineRewriter
 from copilot.feedback import FeedbackStore
 from copilot.helpdesks import Helpdesk, HelpdeskRegistry
 from copilot.lifecycle import Lifecycle
+from copilot.ownership import StoreOwner
 from copilot.pipeline import DraftPipeline
 from copilot.retrieval.embeddings import Embedder, make_embedder
 from copilot.retrieval.search import HybridSearcher
@@ -118,6 +120,16 @@ class Parts:
         s = self.settings
         return ChromaStore(data_dir=s.data_dir, collection=s.collection, embedder_name=self.embedder.name,
                            dim=self.embedder.dim, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
+
+    @part
+    def store_owner(self) -> StoreOwner | None:
+        """The one-writer lock of the embedded store; None with a Chroma server (it serialises writes)."""
+        s = self.settings
+        return None if s.chroma_host else StoreOwner.for_folder(s.data_dir / "chroma")
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Around every write to the index: refused at once when another process owns the embedded store."""
+        return self.store_owner.writing() if self.store_owner is not None else nullcontext()
 
     @part
     def searcher(self) -> HybridSearcher:

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
     from copilot.events import Accepted, EventKind, HelpdeskEvents
     from copilot.feedback import FeedbackStore
+    from copilot.jobs import Job, OutboxStats
 
 __all__ = ["Copilot", "IndexInfo"]
 
@@ -123,22 +124,32 @@ class Copilot:
     def ingest(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *, brand: str | None = None,
                prune: bool = False, include_unresolved: bool = False, progress: bool | None = None,
                on_progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-        summary = self._ingestor().ingest(kb, tickets, brand=brand, prune=prune, include_unresolved=include_unresolved,
-                                          progress=progress, on_progress=on_progress)
+        with self.parts.writing():
+            summary = self._ingestor().ingest(kb, tickets, brand=brand, prune=prune,
+                                              include_unresolved=include_unresolved, progress=progress,
+                                              on_progress=on_progress)
         self.parts.searcher.invalidate()
         return summary
 
     def ingest_records(self, articles: Iterable[Article] = (), tickets: Iterable[Ticket] = (), *,
                        brand: str | None = None) -> IngestSummary:
-        summary = self._ingestor().ingest_records(articles, tickets, brand=brand, progress=False)
+        with self.parts.writing():
+            summary = self._ingestor().ingest_records(articles, tickets, brand=brand, progress=False)
         self.parts.searcher.invalidate()
         return summary
 
     def remove_sources(self, brand: str, source_ids: Sequence[str]) -> None:
         """Delete indexed sources (``article:<id>`` / ``ticket:<id>``) of a brand."""
-        self.parts.store.delete_sources(brand, list(source_ids))
-        self.parts.store.bump_version(brand)
+        with self.parts.writing():
+            self.parts.store.delete_sources(brand, list(source_ids))
+            self.parts.store.bump_version(brand)
         self.parts.searcher.invalidate()
+
+    def own_store(self) -> None:
+        """Own the embedded index for this process's life (``copilot serve``, ``copilot worker``): another
+        process's ingest is then refused instead of corrupting this one's view (see copilot.ownership)."""
+        if self.parts.store_owner is not None:
+            self.parts.store_owner.hold()
 
     def _ingestor(self) -> Ingestor:
         return Ingestor(self.parts.store, self.parts.embedder, default_brand=self.default_brand())
@@ -372,6 +383,16 @@ class Copilot:
 
     def stop_worker(self, timeout_s: float = 30.0) -> None:
         self.parts.outbox.stop(timeout_s)
+
+    def job_stats(self) -> OutboxStats:
+        return self.parts.outbox.stats()
+
+    def failed_jobs(self) -> list[Job]:
+        return self.parts.outbox.jobs("failed")
+
+    def retry_jobs(self, job_ids: list[int] | None = None) -> int:
+        """Queue failed jobs again (all, or these ids); returns how many."""
+        return self.parts.outbox.retry(job_ids)
 
     def backfill(self, helpdesk: str, *, since: int) -> tuple[int, IngestSummary]:
         """Ingest the tickets a helpdesk solved since ``since`` (Unix seconds): (tickets read, summary)."""
