@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from copilot.config import HelpdeskConfig
 from copilot.helpdesks import HelpdeskHTTP, HelpdeskRegistry, NoteLookup
-from copilot.jobs import JobRun, Outbox
+from copilot.jobs import JobRun, LeaseLost, Outbox
 from copilot.models import Suggestion, Ticket
 
 __all__ = ["EventKind", "HelpdeskEvents", "note_marker", "note_text"]
@@ -91,10 +91,15 @@ class HelpdeskEvents:
         job = run.payload
         helpdesk = self.helpdesks.require(job["helpdesk"])
         ticket_id, marker = str(job["ticket_id"]), note_marker(run.key)
-        if run.attempt > 1 and isinstance(helpdesk, NoteLookup):
-            posted = helpdesk.find_note(ticket_id, marker)
-            if posted is not None:  # an earlier run posted it and died before recording it
-                return {"note_id": posted, "found": True}
+
+        def posted() -> str | None:
+            # Only a run after the first can find its note: an earlier run posted it and died (or
+            # stalled past its lease) before recording it.
+            return helpdesk.find_note(ticket_id, marker) if run.attempt > 1 and isinstance(helpdesk, NoteLookup) \
+                else None
+
+        if (found := posted()) is not None:
+            return {"note_id": found, "found": True}
         ticket = helpdesk.ticket(ticket_id)
         if not ticket.customer_text().strip():
             return None
@@ -102,6 +107,9 @@ class HelpdeskEvents:
                          context={"helpdesk": helpdesk.name, "ticket_id": ticket_id})
         if not self.config.internal_note_on_new_ticket:
             return {"suggestion_id": s.id}
+        _still_owned(run)
+        if (found := posted()) is not None:  # drafting takes seconds: look again right before posting
+            return {"note_id": found, "found": True}
         return {"suggestion_id": s.id, "note_id": helpdesk.add_internal_note(ticket_id, f"{note_text(s)}\n\n{marker}")}
 
     def _solved_ticket(self, run: JobRun) -> None:
@@ -119,6 +127,7 @@ class HelpdeskEvents:
                          context={"source": "generic", "ticket_id": ticket.id})
         if job.get("callback_url"):
             http = self._callback_http or HelpdeskHTTP(job["callback_url"], name="callback")
+            _still_owned(run)
             # The same key on every attempt: the receiver keeps the first and drops repeats.
             http.request("POST", job["callback_url"], json=json.loads(s.model_dump_json()),
                          headers={"Idempotency-Key": run.key})
@@ -127,3 +136,8 @@ class HelpdeskEvents:
     def _generic_solved(self, run: JobRun) -> None:
         ticket = Ticket.model_validate(run.payload["ticket"])
         self._learn(ticket.model_copy(update={"status": ticket.status or "solved"}))
+
+
+def _still_owned(run: JobRun) -> None:
+    if not run.owned():
+        raise LeaseLost(f"job {run.id}")

@@ -29,22 +29,38 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import JSON, DateTime, Integer, String, Text, and_, delete, func, inspect, or_, select, text, update
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Executable
 
-from copilot.feedback import Base, FeedbackStore
+from copilot.feedback import Base, FeedbackStore, create_schema
 from copilot.helpdesks.http import RetryableError
 from copilot.telemetry import AppMetrics
 
-__all__ = ["Job", "JobRun", "Outbox", "OutboxStats"]
+__all__ = ["Job", "JobRun", "LeaseLost", "Outbox", "OutboxStats"]
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -87,6 +103,13 @@ class JobRun:
     attempt: int  # 1 on the first run; more means an earlier run may have done part of the work
     key: str      # the same on every attempt: the idempotency key of the job's outgoing calls
     token: str    # this claim's token (fencing)
+    # Whether this run still holds the job: asked right before an outgoing call, so a worker that
+    # was frozen past its lease does not post what the job's new owner is about to post.
+    owned: Callable[[], bool] = field(default=lambda: True, compare=False, repr=False)
+
+
+class LeaseLost(Exception):
+    """This run's lease expired and another worker owns the job now: stop, and record nothing."""
 
 
 # A handler does the job; what it returns (ids of what it created) is kept with the done job.
@@ -110,12 +133,14 @@ class Outbox:
     def __init__(self, store: FeedbackStore, handlers: dict[str, Handler], *, lease_s: float = 120.0,
                  metrics: AppMetrics | None = None, job_retention_days: float = 7.0,
                  event_retention_days: float = 30.0) -> None:
-        Base.metadata.create_all(store.engine)
-        _add_missing_columns(store.engine)  # the table may be older than this code
+        create_schema(store.engine, then=_add_missing_columns)  # the table may be older than this code
         self.store, self.handlers, self.lease_s, self.metrics = store, handlers, lease_s, metrics
         self.job_retention = timedelta(days=job_retention_days)
         self.event_retention = timedelta(days=event_retention_days)
         self._session = store.session
+        # Leases are renewed on connections of their own: a heartbeat never queues behind request
+        # threads that have taken every connection of the shared pool.
+        self._beat = create_engine(store.url, pool_size=2, max_overflow=2, pool_pre_ping=True)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"[:128]
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -176,6 +201,7 @@ class Outbox:
             s.commit()
         runs = [JobRun(id=r.id, kind=r.kind, payload=r.payload, attempt=r.attempts, key=r.key or f"job-{r.id}",
                        token=token) for r in sorted(rows, key=lambda r: r.id)]
+        runs = [replace(run, owned=partial(self.owns, run.id, run.token)) for run in runs]
         out = []
         for run in runs:
             if run.attempt > MAX_ATTEMPTS:  # its worker died every time (e.g. killed for memory): stop trying
@@ -192,6 +218,9 @@ class Outbox:
             self._in_flight[run.id] = run
         try:
             result = self.handlers[run.kind](run)
+        except LeaseLost:
+            log.warning("job %s (%s): stopped, its lease expired and another worker owns it", run.id, run.kind)
+            outcome, ok = "lost_lease", False
         except Exception as exc:
             outcome = self._failed(run, exc)
             ok = False
@@ -217,13 +246,20 @@ class Outbox:
         """Extend the leases of the jobs this process is running (the heartbeat)."""
         with self._in_flight_lock:
             runs = list(self._in_flight.values())
+        if not runs:
+            return 0
+        until = _now() + timedelta(seconds=self.lease_s)
         renewed = 0
-        for run in runs:
-            with self._session() as s:
-                renewed += _changed(s, update(Job).where(Job.id == run.id, Job.claim == run.token)
-                                    .values(lease_until=_now() + timedelta(seconds=self.lease_s)))
-                s.commit()
+        with self._beat.begin() as conn:
+            for run in runs:
+                stmt = update(Job).where(Job.id == run.id, Job.claim == run.token).values(lease_until=until)
+                renewed += int(conn.execute(stmt).rowcount or 0)
         return renewed
+
+    def owns(self, job_id: int, token: str) -> bool:
+        """Whether the claim ``token`` still holds the job (it was not taken over after its lease expired)."""
+        with self._beat.connect() as conn:
+            return bool(conn.execute(select(Job.claim).where(Job.id == job_id)).scalar() == token)
 
     def _failed(self, run: JobRun, exc: Exception) -> str:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -284,17 +320,30 @@ class Outbox:
 
     def start(self, *, threads: int = 1, poll_s: float = 1.0, prune_every_s: float = 600.0) -> None:
         """Run jobs in the background: ``threads`` workers claiming one job at a time, a heartbeat
-        renewing their leases, and pruning every ``prune_every_s``."""
+        renewing their leases, and pruning every ``prune_every_s`` (by a worker with nothing to do)."""
         if self._threads:
             return
         self._stop.clear()
+        next_prune = [time.monotonic()]
+        prune_lock = threading.Lock()
+
+        def prune_if_due() -> None:
+            with prune_lock:
+                if time.monotonic() < next_prune[0]:
+                    return
+                next_prune[0] = time.monotonic() + prune_every_s
+            removed = self.prune()
+            if any(removed):
+                log.info("outbox: pruned %s done jobs and %s old delivery ids", *removed)
 
         def work() -> None:
             while not self._stop.is_set():
                 try:
                     runs = self.claim(1)
+                    if not runs:
+                        prune_if_due()
                 except Exception:
-                    log.exception("outbox: cannot claim jobs (database unavailable?)")
+                    log.exception("outbox: cannot claim or prune jobs (database unavailable?)")
                     runs = []
                 if runs:
                     self.execute(runs[0])
@@ -303,17 +352,18 @@ class Outbox:
                 self._wake.clear()
 
         def heartbeat() -> None:
-            last_prune = 0.0
-            while not self._stop.wait(max(0.2, self.lease_s / 3)):
+            # Only the heartbeat runs here, on its own connections: nothing may delay a renewal.
+            every = max(0.2, self.lease_s / 3)
+            last = time.monotonic()
+            while not self._stop.wait(every):
                 try:
                     self.renew()
-                    if time.monotonic() - last_prune >= prune_every_s:
-                        last_prune = time.monotonic()
-                        removed = self.prune()
-                        if any(removed):
-                            log.info("outbox: pruned %s done jobs and %s old delivery ids", *removed)
                 except Exception:
-                    log.exception("outbox: heartbeat failed (database unavailable?)")
+                    log.exception("outbox: cannot renew leases (database unavailable?)")
+                if time.monotonic() - last > 2 * every:
+                    log.warning("outbox: leases renewed %.1fs apart (every %.1fs planned, %.0fs lease): the process "
+                                "is starved or the database slow", time.monotonic() - last, every, self.lease_s)
+                last = time.monotonic()
 
         self._threads = [threading.Thread(target=work, name=f"copilot-worker-{i}", daemon=True)
                          for i in range(max(1, threads))]
@@ -374,13 +424,10 @@ def _changed(session: Session, stmt: Executable) -> int:
     return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
-def _add_missing_columns(engine: Engine) -> None:
+def _add_missing_columns(conn: Connection) -> None:
     """Columns added to the outbox since a database was created, added in place (all nullable)."""
-    have = {c["name"] for c in inspect(engine).get_columns(Job.__tablename__)}
-    missing = [c for c in Job.__table__.columns if c.name not in have]
-    if not missing:
-        return
-    with engine.begin() as conn:
-        for col in missing:
-            kind = col.type.compile(dialect=engine.dialect)
+    have = {c["name"] for c in inspect(conn).get_columns(Job.__tablename__)}
+    for col in Job.__table__.columns:
+        if col.name not in have:
+            kind = col.type.compile(dialect=conn.dialect)
             conn.execute(text(f'ALTER TABLE {Job.__tablename__} ADD COLUMN "{col.name}" {kind}'))

@@ -71,7 +71,8 @@ class StoreOwner:
                          "any number of processes can ingest while replicas serve") from None
             self._held += 1
             if self._held == 1:
-                command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]])
+                program = Path(sys.argv[0]).name
+                command = " ".join(["copilot" if program in {"copilot", "cli.py"} else program, *sys.argv[1:2]])
                 self._info.write_text(json.dumps({"pid": os.getpid(), "command": command}), encoding="utf-8")
 
     def _release(self) -> None:
