@@ -8,7 +8,17 @@ from collections.abc import Iterator
 
 from copilot.errors import UnavailableError
 
-__all__ = ["as_unavailable"]
+__all__ = ["as_unavailable", "dependency_errors"]
+
+
+def dependency_errors() -> tuple[type[Exception], ...]:
+    """The exception classes that mean a dependency failed (for an HTTP app to map each to a 503)."""
+    import httpx
+    from chromadb.errors import InternalError
+    from sqlalchemy import exc as sa
+
+    return (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, httpx.TransportError, ConnectionError,
+            TimeoutError, InternalError)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from copilot import __version__
-from copilot.availability import as_unavailable
+from copilot.availability import as_unavailable, dependency_errors
 from copilot.config import ApiToken
 from copilot.errors import (
     AuthError,
@@ -228,6 +228,12 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err.get("loc", ()))
         return _error(422, "invalid_input", f"{where}: {err.get('msg')}", "see the API docs at /docs", where)
+
+    async def dependency_failed(_: Request, exc: Exception) -> JSONResponse:
+        return _unavailable(as_unavailable(exc) or UnavailableError(f"a dependency failed ({type(exc).__name__})"))
+
+    for cls in dependency_errors():  # handled here, not re-raised as a crash (no traceback in the log)
+        api.add_exception_handler(cls, dependency_failed)
 
     @api.exception_handler(Exception)
     async def crashed(_: Request, exc: Exception) -> JSONResponse:
