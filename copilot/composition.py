@@ -112,8 +112,10 @@ class Parts:
         if self._embedder is not None:
             return self._embedder
         key = self.settings.openai_api_key
-        return make_embedder(self.settings.embedder, openai_api_key=key.get_secret_value() if key else None,
-                             base_url=self.settings.llm_base_url)
+        s = self.settings
+        return make_embedder(s.embedder, openai_api_key=key.get_secret_value() if key else None,
+                             base_url=s.llm_base_url, servers=s.embed_servers, concurrency=s.embed_concurrency,
+                             batch=s.embed_batch)
 
     @part
     def store(self) -> ChromaStore:
