@@ -297,28 +297,80 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _json_logs() -> None:
     import logging
 
-    import uvicorn
-
     from copilot.integrations.http.observability import JsonFormatter
-    from copilot.serving import build_service
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from copilot.serving import build_service
+
+    _json_logs()
     cp = _copilot(args)
+    cp.own_store()  # the embedded index takes one writing process: this one
     app = build_service(cp)
     cp.warm_up()  # the first requests must not pay for loading the model and indexes
     if not cp.config.api.tokens:
         print("warning: no API tokens configured: every /v1 call will be refused (see `copilot token create`)",
               file=sys.stderr)
-    cp.start_worker()
+    if args.worker:
+        cp.start_worker()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     finally:
-        cp.stop_worker()
+        if args.worker:
+            cp.stop_worker()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    _json_logs()
+    cp = _copilot(args)
+    cp.own_store()
+    cp.warm_up()
+    if args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, addr=args.metrics_host, registry=cp.metrics_registry)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    cp.start_worker(threads=args.threads)
+    print(f"worker running ({args.threads or cp.settings.worker_threads} threads); stop with Ctrl-C or SIGTERM",
+          file=sys.stderr)
+    stop.wait()
+    cp.stop_worker()  # the jobs in flight finish (or run again elsewhere once their lease expires)
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    cp = _copilot(args)
+    if args.action == "retry":
+        print(f"{cp.retry_jobs(args.ids or None)} failed jobs queued again")
+        return 0
+    stats, failed = cp.job_stats(), cp.failed_jobs()
+    if args.json:
+        print(json.dumps({"counts": stats.counts, "retrying": stats.retrying, "expired_leases": stats.expired_leases,
+                          "oldest_waiting_s": stats.oldest_waiting_s,
+                          "failed": [{"id": j.id, "kind": j.kind, "attempts": j.attempts, "error": j.last_error}
+                                     for j in failed]}))
+        return 0
+    print("  ".join(f"{k} {v}" for k, v in stats.counts.items()) + f"  (retrying {stats.retrying}, expired leases "
+          f"{stats.expired_leases})")
+    if stats.oldest_waiting_s is not None:
+        print(f"oldest job waiting: {stats.oldest_waiting_s:.0f}s")
+    for j in failed[:50]:
+        print(f"failed #{j.id} {j.kind} after {j.attempts} attempts: {j.last_error}")
     return 0
 
 
@@ -618,7 +670,22 @@ def build_parser() -> argparse.ArgumentParser:
     pv = sub.add_parser("serve", parents=[common], help="run the HTTP service (API, sidebar, Slack, webhooks)")
     pv.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     pv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    pv.add_argument("--no-worker", dest="worker", action="store_false",
+                    help="do not run background jobs here (run `copilot worker` instead); to scale, run more "
+                         "replicas behind a load balancer")
     pv.set_defaults(func=cmd_serve)
+
+    pw = sub.add_parser("worker", parents=[common], help="run background jobs (webhook work) in this process")
+    pw.add_argument("--threads", type=int, help="jobs at a time (env COPILOT_WORKER_THREADS, default 2)")
+    pw.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    pw.add_argument("--metrics-host", default="127.0.0.1", help="interface for the metrics (default 127.0.0.1)")
+    pw.set_defaults(func=cmd_worker)
+
+    pj = sub.add_parser("jobs", parents=[common], help="background jobs: counts and failures, or retry failed ones")
+    pj.add_argument("action", nargs="?", choices=["status", "retry"], default="status")
+    pj.add_argument("ids", nargs="*", type=int, help="retry: these failed jobs (default: all)")
+    pj.add_argument("--json", action="store_true")
+    pj.set_defaults(func=cmd_jobs)
 
     pt = sub.add_parser("token", help="create an API token scoped to brands")
     pt.add_argument("action", choices=["create"])

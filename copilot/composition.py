@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from copilot.actions import ActionRanker
@@ -21,6 +22,7 @@ from copilot.drafting.rewrite import LLMRewriter, OfflineRewriter
 from copilot.feedback import FeedbackStore
 from copilot.helpdesks import Helpdesk, HelpdeskRegistry
 from copilot.lifecycle import Lifecycle
+from copilot.ownership import StoreOwner
 from copilot.pipeline import DraftPipeline
 from copilot.retrieval.embeddings import Embedder, make_embedder
 from copilot.retrieval.search import HybridSearcher
@@ -111,14 +113,26 @@ class Parts:
         if self._embedder is not None:
             return self._embedder
         key = self.settings.openai_api_key
-        return make_embedder(self.settings.embedder, openai_api_key=key.get_secret_value() if key else None,
-                             base_url=self.settings.llm_base_url)
+        s = self.settings
+        return make_embedder(s.embedder, openai_api_key=key.get_secret_value() if key else None,
+                             base_url=s.llm_base_url, servers=s.embed_servers, concurrency=s.embed_concurrency,
+                             batch=s.embed_batch)
 
     @part
     def store(self) -> ChromaStore:
         s = self.settings
         return ChromaStore(data_dir=s.data_dir, collection=s.collection, embedder_name=self.embedder.name,
                            dim=self.embedder.dim, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
+
+    @part
+    def store_owner(self) -> StoreOwner | None:
+        """The one-writer lock of the embedded store; None with a Chroma server (it serialises writes)."""
+        s = self.settings
+        return None if s.chroma_host else StoreOwner.for_folder(s.data_dir / "chroma")
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Around every write to the index: refused at once when another process owns the embedded store."""
+        return self.store_owner.writing() if self.store_owner is not None else nullcontext()
 
     @part
     def searcher(self) -> HybridSearcher:
@@ -203,4 +217,8 @@ class Parts:
     def outbox(self) -> Outbox:
         from copilot.jobs import Outbox
 
-        return Outbox(self.feedback, {})
+        s = self.settings
+        outbox = Outbox(self.feedback, {}, lease_s=s.job_lease_s, metrics=self.metrics,
+                        job_retention_days=s.job_retention_days, event_retention_days=s.delivery_retention_days)
+        self.metrics.registry.register(outbox.collector())
+        return outbox

@@ -19,6 +19,7 @@ __all__ = [
     "NotFoundError",
     "PromptError",
     "StoreError",
+    "UnavailableError",
     "UnknownBrandError",
 ]
 
@@ -60,7 +61,19 @@ class EmbeddingError(CopilotError):
     code = "embedding_error"
 
 
-class StoreError(CopilotError):
+class UnavailableError(CopilotError):
+    """A dependency (the index, the database, a model server) cannot serve right now: not the
+    caller's fault, worth retrying (HTTP 503 with ``Retry-After``)."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, hint: str | None = None, where: str | None = None,
+                 retry_after_s: int = 5) -> None:
+        super().__init__(message, hint=hint, where=where)
+        self.retry_after_s = retry_after_s
+
+
+class StoreError(UnavailableError):
     code = "store_error"
 
 

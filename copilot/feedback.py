@@ -18,11 +18,12 @@ Writes commit before the caller acknowledges the action: nothing acknowledged is
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -35,15 +36,21 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    or_,
     select,
+    text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from copilot.errors import ConflictError, NotFoundError
 from copilot.models import FINAL_OUTCOMES, FeedbackRecord, FeedbackStats, ShownSuggestion, Suggestion, Ticket
 
-__all__ = ["Base", "FeedbackStore", "edit_distance"]
+__all__ = ["Base", "FeedbackStore", "create_schema", "edit_distance"]
+
+# Delivery ids (webhooks, Slack events) are kept for a retention period; other claims for good.
+DELIVERY_PREFIXES = ("webhook:", "slack:")
 
 
 def _now() -> datetime:
@@ -108,6 +115,25 @@ class _EventRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+def create_schema(engine: Engine, then: Callable[[Connection], None] | None = None) -> None:
+    """Create the tables that are missing (and run ``then`` in the same step), one process at a time:
+    replicas starting together on a new database would otherwise race to create the same table."""
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(8211407)"))  # any constant of our own
+                Base.metadata.create_all(conn)
+                if then is not None:
+                    then(conn)
+            return
+        except (IntegrityError, OperationalError, ProgrammingError):
+            # SQLite has no such lock: another process created it between our check and our CREATE.
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
 class FeedbackStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -123,7 +149,7 @@ class FeedbackStore:
                 cur.execute("PRAGMA busy_timeout=5000")
                 cur.close()
 
-        Base.metadata.create_all(self.engine)
+        create_schema(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -132,16 +158,27 @@ class FeedbackStore:
 
     # --- idempotency ---------------------------------------------------------------------------
 
-    def first_time(self, key: str) -> bool:
-        """Record a delivery id; False when it was seen before (a retry: do nothing again)."""
+    def first_time(self, key: str, *rows: Base) -> bool:
+        """Record a delivery id; False when it was seen before (a retry: do nothing again). ``rows``
+        (the delivery's job) commit in the same transaction: never a recorded delivery without them."""
         with self.session() as s:
             s.add(_EventRow(key=key[:255]))
+            s.add_all(rows)
             try:
                 s.commit()
                 return True
             except IntegrityError:
                 s.rollback()
                 return False
+
+    def forget_deliveries(self, *, before: datetime, prefixes: tuple[str, ...] = DELIVERY_PREFIXES) -> int:
+        """Delete delivery ids recorded before ``before`` (helpdesks and Slack stop retrying long
+        before); outcome claims are never deleted. Returns how many."""
+        with self.session() as s:
+            result = s.execute(delete(_EventRow).where(_EventRow.created_at < before,
+                                                       or_(*(_EventRow.key.startswith(p) for p in prefixes))))
+            s.commit()
+            return int(cast("CursorResult[Any]", result).rowcount or 0)
 
     # --- suggestions ---------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
     from copilot.events import Accepted, EventKind, HelpdeskEvents
     from copilot.feedback import FeedbackStore
+    from copilot.jobs import Job, OutboxStats
 
 __all__ = ["Copilot", "IndexInfo"]
 
@@ -160,22 +161,32 @@ class Copilot:
     def ingest(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *, brand: str | None = None,
                prune: bool = False, include_unresolved: bool = False, progress: bool | None = None,
                on_progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-        summary = self._ingestor().ingest(kb, tickets, brand=brand, prune=prune, include_unresolved=include_unresolved,
-                                          progress=progress, on_progress=on_progress)
+        with self.parts.writing():
+            summary = self._ingestor().ingest(kb, tickets, brand=brand, prune=prune,
+                                              include_unresolved=include_unresolved, progress=progress,
+                                              on_progress=on_progress)
         self.parts.searcher.invalidate()
         return summary
 
     def ingest_records(self, articles: Iterable[Article] = (), tickets: Iterable[Ticket] = (), *,
                        brand: str | None = None) -> IngestSummary:
-        summary = self._ingestor().ingest_records(articles, tickets, brand=brand, progress=False)
+        with self.parts.writing():
+            summary = self._ingestor().ingest_records(articles, tickets, brand=brand, progress=False)
         self.parts.searcher.invalidate()
         return summary
 
     def remove_sources(self, brand: str, source_ids: Sequence[str]) -> None:
         """Delete indexed sources (``article:<id>`` / ``ticket:<id>``) of a brand."""
-        self.parts.store.delete_sources(brand, list(source_ids))
-        self.parts.store.bump_version(brand)
+        with self.parts.writing():
+            self.parts.store.delete_sources(brand, list(source_ids))
+            self.parts.store.bump_version(brand)
         self.parts.searcher.invalidate()
+
+    def own_store(self) -> None:
+        """Own the embedded index for this process's life (``copilot serve``, ``copilot worker``): another
+        process's ingest is then refused instead of corrupting this one's view (see copilot.ownership)."""
+        if self.parts.store_owner is not None:
+            self.parts.store_owner.hold()
 
     def _ingestor(self) -> Ingestor:
         return Ingestor(self.parts.store, self.parts.embedder, default_brand=self.default_brand(),
@@ -403,7 +414,7 @@ class Copilot:
         from copilot.events import HelpdeskEvents
 
         p = self.parts
-        return HelpdeskEvents(outbox=p.outbox, lifecycle=p.lifecycle, helpdesks=p.helpdesks,
+        return HelpdeskEvents(outbox=p.outbox, helpdesks=p.helpdesks,
                               config=self.config.helpdesk, default_brand=self.default_brand(), suggest=self.suggest,
                               learn=lambda tickets: self.ingest_records(tickets=tickets))
 
@@ -418,12 +429,25 @@ class Copilot:
         _ = self.events
         return self.parts.outbox.run_due()
 
-    def start_worker(self) -> None:
+    def start_worker(self, threads: int | None = None) -> None:
+        """Run due jobs in background threads (``copilot worker``, or inside ``copilot serve``); any
+        number of processes may do this on one database: each job runs in one at a time."""
         _ = self.events
-        self.parts.outbox.start()
+        s = self.settings
+        self.parts.outbox.start(threads=threads or s.worker_threads, poll_s=s.job_poll_s)
 
-    def stop_worker(self) -> None:
-        self.parts.outbox.stop()
+    def stop_worker(self, timeout_s: float = 30.0) -> None:
+        self.parts.outbox.stop(timeout_s)
+
+    def job_stats(self) -> OutboxStats:
+        return self.parts.outbox.stats()
+
+    def failed_jobs(self) -> list[Job]:
+        return self.parts.outbox.jobs("failed")
+
+    def retry_jobs(self, job_ids: list[int] | None = None) -> int:
+        """Queue failed jobs again (all, or these ids); returns how many."""
+        return self.parts.outbox.retry(job_ids)
 
     def backfill(self, helpdesk: str, *, since: int) -> tuple[int, IngestSummary]:
         """Ingest the tickets a helpdesk solved since ``since`` (Unix seconds): (tickets read, summary)."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -55,8 +55,34 @@ class Settings(BaseSettings):
     judge_base_url: str | None = None
 
     # Where suggestions shown and agents' outcomes are kept: any SQLAlchemy URL
-    # (default: a SQLite file in data_dir).
+    # (default: a SQLite file in data_dir). Several replicas share one PostgreSQL:
+    # postgresql+pg8000://user:password@host/db (pip install 'support-copilot[postgres]').
     feedback_url: str | None = None
+
+    # Background jobs (the work behind webhooks), run by `copilot worker` or inside `copilot serve`.
+    # A claimed job is leased for job_lease_s and the lease is renewed while it runs: a job whose
+    # worker died runs again once its lease has expired.
+    job_lease_s: float = Field(default=120.0, gt=0)
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    job_poll_s: float = Field(default=1.0, gt=0)
+    # Done jobs, and the webhook/Slack delivery ids that stop retries from running twice, are
+    # deleted after these many days (failed jobs stay until an admin re-queues them).
+    job_retention_days: float = Field(default=7.0, gt=0)
+    delivery_retention_days: float = Field(default=30.0, gt=0)
+
+    # Ingest: embed documents on OpenAI-compatible embedding servers (comma-separated base URLs,
+    # e.g. http://embed-1:8000/v1,http://embed-2:8000/v1), embed_concurrency requests in flight per
+    # server, embed_batch texts per request. Unset: the embedder of this process.
+    embed_servers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    embed_concurrency: int = Field(default=2, ge=1, le=64)
+    embed_batch: int = Field(default=32, ge=1, le=2048)
+
+    @field_validator("embed_servers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
 
     # Slack (standard names, no prefix). The app token is only needed for Socket Mode.
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 __all__ = ["AppMetrics"]
 
@@ -20,3 +20,8 @@ class AppMetrics:
                                 registry=self.registry)
         self.conflicts = Counter("copilot_feedback_conflicts_total", "Second outcomes refused for one suggestion",
                                  ["brand"], registry=self.registry)
+        # The job worker of this process (the outbox's own gauges come from the database).
+        self.jobs = Counter("copilot_worker_jobs_total", "Job runs by this process's worker, by how they ended "
+                            "(done, retry, failed, lost_lease)", ["kind", "outcome"], registry=self.registry)
+        self.job_seconds = Histogram("copilot_worker_job_seconds", "Time a job run took", ["kind"],
+                                     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120), registry=self.registry)

@@ -138,3 +138,27 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     with running([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                  f"http://127.0.0.1:{port}/api/v2/heartbeat", name="chroma server", timeout_s=30):
         yield port
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the session (Debian's packages); skipped where it is not installed,
+    except in CI, which installs it."""
+    import os
+
+    from tests.postgres import binaries, postgres_server
+
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(postgres: str) -> str:
+    """A fresh database on the session's PostgreSQL server."""
+    from tests.postgres import fresh_database
+
+    return fresh_database(postgres)

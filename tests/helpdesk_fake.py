@@ -1,6 +1,8 @@
 """A local fake of the Zendesk and Freshdesk REST APIs (their documented shapes, auth and pagination)
 that can fail on demand: ``fail`` queues responses (status, headers) served before the real ones,
-``delay_s`` makes it slow (timeouts)."""
+``delay_s`` makes it slow (timeouts), ``note_delay_s`` holds the answer to a note that was already
+stored (a worker killed there has posted it without knowing). Notes become comments of their
+ticket, as on the real APIs; with ``any_ticket`` every Zendesk id from 1000 up is an open ticket."""
 
 from __future__ import annotations
 
@@ -27,8 +29,11 @@ class FakeHelpdesk:
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     fail: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     delay_s: float = 0.0
+    note_delay_s: float = 0.0
+    any_ticket: bool = False
     notes: list[tuple[str, str, Any]] = field(default_factory=list)  # (helpdesk, ticket id, body)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    next_id: int = 1000
 
     # Zendesk ticket 101: an open question; 102: solved, with the agent's answer. Comments come in
     # pages of 2 to exercise cursor pagination.
@@ -99,14 +104,24 @@ def _handler(fake: FakeHelpdesk) -> type[BaseHTTPRequestHandler]:
             if parts[2] == "incremental":
                 tickets = [t["ticket"] for t in fake.zendesk.values()]
                 return self._send(200, {"tickets": tickets, "end_of_stream": True, "after_url": None})
+            with fake.lock:
+                if tid not in fake.zendesk and fake.any_ticket and tid.isdigit() and int(tid) >= 1000:
+                    fake.zendesk[tid] = _open_ticket(tid)
             if tid not in fake.zendesk:
                 return self._send(404, {"error": "RecordNotFound"})
             t = fake.zendesk[tid]
             if len(parts) == 4 and method == "GET":
                 return self._send(200, {"ticket": t["ticket"]})
             if len(parts) == 4 and method == "PUT":
-                fake.notes.append(("zendesk", tid, body))
-                return self._send(200, {"ticket": t["ticket"]})
+                comment = (body or {}).get("ticket", {}).get("comment") or {}
+                with fake.lock:
+                    fake.notes.append(("zendesk", tid, body))
+                    cid = fake.next_id = fake.next_id + 1
+                    t["comments"].append({"id": cid, "author_id": 2, "public": comment.get("public", True),
+                                          "plain_body": comment.get("body", "")})
+                time.sleep(fake.note_delay_s)
+                return self._send(200, {"ticket": t["ticket"], "audit": {"events": [
+                    {"id": cid, "type": "Comment", "public": comment.get("public", True)}]}})
             if parts[4] == "comments.json":
                 start = int(q.get("page[after]", ["0"])[0])
                 page = t["comments"][start:start + 2]
@@ -124,8 +139,13 @@ def _handler(fake: FakeHelpdesk) -> type[BaseHTTPRequestHandler]:
                 page = int(q.get("page", ["1"])[0])
                 return self._send(200, t["conversations"] if page == 1 else [])
             if parts[4] in {"notes", "reply"} and method == "POST":
-                fake.notes.append(("freshdesk" if parts[4] == "notes" else "freshdesk-reply", parts[3], body))
-                return self._send(201, {"id": 9, **(body or {})})
+                with fake.lock:
+                    fake.notes.append(("freshdesk" if parts[4] == "notes" else "freshdesk-reply", parts[3], body))
+                    cid = fake.next_id = fake.next_id + 1
+                    t["conversations"].append({"id": cid, "body_text": (body or {}).get("body", ""), "incoming": False,
+                                               "private": parts[4] == "notes"})
+                time.sleep(fake.note_delay_s)
+                return self._send(201, {"id": cid, **(body or {})})
             return self._send(404, {"code": "invalid_path"})
 
         def do_GET(self) -> None:
@@ -138,6 +158,12 @@ def _handler(fake: FakeHelpdesk) -> type[BaseHTTPRequestHandler]:
             self._route("POST")
 
     return Handler
+
+
+def _open_ticket(tid: str) -> dict[str, Any]:
+    return {"ticket": {"id": int(tid), "subject": "Refund", "status": "new", "requester_id": 1, "tags": []},
+            "comments": [{"id": int(tid) * 1000, "author_id": 1, "public": True,
+                          "plain_body": f"Where is my refund? I returned the chair two weeks ago (order {tid})."}]}
 
 
 @contextmanager

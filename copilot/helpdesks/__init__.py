@@ -3,7 +3,7 @@ layer delivers replies and notes through."""
 
 from __future__ import annotations
 
-from copilot.helpdesks.base import Helpdesk, HelpdeskRegistry
+from copilot.helpdesks.base import Helpdesk, HelpdeskRegistry, NoteLookup
 from copilot.helpdesks.http import HelpdeskHTTP, RetryableError
 
-__all__ = ["Helpdesk", "HelpdeskHTTP", "HelpdeskRegistry", "RetryableError"]
+__all__ = ["Helpdesk", "HelpdeskHTTP", "HelpdeskRegistry", "NoteLookup", "RetryableError"]

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 from copilot.errors import ConfigError
 from copilot.models import Ticket
 
-__all__ = ["Helpdesk", "HelpdeskRegistry"]
+__all__ = ["Helpdesk", "HelpdeskRegistry", "NoteLookup"]
 
 
 @runtime_checkable
@@ -17,9 +17,19 @@ class Helpdesk(Protocol):
 
     def ticket(self, ticket_id: str) -> Ticket: ...
 
-    def add_internal_note(self, ticket_id: str, text: str) -> None: ...
+    def add_internal_note(self, ticket_id: str, text: str) -> str | None:
+        """Post a note agents see and customers do not; the note's id when the helpdesk gives one."""
 
     def add_public_reply(self, ticket_id: str, text: str) -> None: ...
+
+
+@runtime_checkable
+class NoteLookup(Protocol):
+    """A helpdesk that can tell whether a note carrying ``marker`` is already on a ticket. Neither
+    Zendesk nor Freshdesk takes an idempotency key for comments, so a job that runs again (its
+    worker died after posting, before recording it) looks before it posts: the note lands once."""
+
+    def find_note(self, ticket_id: str, marker: str) -> str | None: ...
 
 
 class HelpdeskRegistry(Mapping[str, Helpdesk]):

@@ -8,6 +8,7 @@ Tickets are mapped by ``copilot.formats.freshdesk``.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from typing import Any
 
 from copilot.formats.freshdesk import ticket_from_freshdesk
@@ -31,18 +32,27 @@ class FreshdeskClient:
 
     def ticket(self, ticket_id: str) -> Ticket:
         t = self.http.request("GET", f"/api/v2/tickets/{ticket_id}?include=requester")
-        conversations: list[dict[str, Any]] = []
+        return ticket_from_freshdesk(t, list(self._conversations(ticket_id)), brand=self.brand)
+
+    def _conversations(self, ticket_id: str) -> Iterator[dict[str, Any]]:
         page = 1
         while True:
             batch = self.http.request("GET", f"/api/v2/tickets/{ticket_id}/conversations?page={page}&per_page={PAGE}")
-            conversations += batch
+            yield from batch
             if len(batch) < PAGE:
-                break
+                return
             page += 1
-        return ticket_from_freshdesk(t, conversations, brand=self.brand)
 
-    def add_internal_note(self, ticket_id: str, text: str) -> None:
-        self.http.request("POST", f"/api/v2/tickets/{ticket_id}/notes", json={"body": _html(text), "private": True})
+    def add_internal_note(self, ticket_id: str, text: str) -> str | None:
+        out = self.http.request("POST", f"/api/v2/tickets/{ticket_id}/notes",
+                                json={"body": _html(text), "private": True})
+        return str(out["id"]) if isinstance(out, dict) and "id" in out else None
+
+    def find_note(self, ticket_id: str, marker: str) -> str | None:
+        for c in self._conversations(ticket_id):
+            if c.get("private") and marker in str(c.get("body_text") or c.get("body") or ""):
+                return str(c.get("id"))
+        return None
 
     def add_public_reply(self, ticket_id: str, text: str) -> None:
         self.http.request("POST", f"/api/v2/tickets/{ticket_id}/reply", json={"body": _html(text)})

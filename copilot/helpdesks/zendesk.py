@@ -30,23 +30,34 @@ class ZendeskClient:
 
     def ticket(self, ticket_id: str) -> Ticket:
         t = self.http.request("GET", f"/api/v2/tickets/{ticket_id}.json")["ticket"]
-        comments: list[dict[str, Any]] = []
         users: dict[str, dict[str, Any]] = {}
-        url: str | None = f"/api/v2/tickets/{ticket_id}/comments.json?include=users&page[size]=100"
-        while url:
-            page = self.http.request("GET", url)
-            comments += page.get("comments", [])
-            users.update({str(u["id"]): u for u in page.get("users", [])})
-            url = page.get("links", {}).get("next") if page.get("meta", {}).get("has_more") else None
+        comments = list(self._comments(ticket_id, users))
         ticket = ticket_from_zendesk(t, comments, users)
         return ticket.model_copy(update={"brand": self.brand}) if self.brand else ticket
 
-    def _comment(self, ticket_id: str, text: str, *, public: bool) -> None:
-        self.http.request("PUT", f"/api/v2/tickets/{ticket_id}.json",
-                          json={"ticket": {"comment": {"body": text, "public": public}}})
+    def _comments(self, ticket_id: str, users: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        url: str | None = f"/api/v2/tickets/{ticket_id}/comments.json?include=users&page[size]=100"
+        while url:
+            page = self.http.request("GET", url)
+            yield from page.get("comments", [])
+            users.update({str(u["id"]): u for u in page.get("users", [])})
+            url = page.get("links", {}).get("next") if page.get("meta", {}).get("has_more") else None
 
-    def add_internal_note(self, ticket_id: str, text: str) -> None:
-        self._comment(ticket_id, text, public=False)
+    def _comment(self, ticket_id: str, text: str, *, public: bool) -> str | None:
+        out = self.http.request("PUT", f"/api/v2/tickets/{ticket_id}.json",
+                                json={"ticket": {"comment": {"body": text, "public": public}}})
+        # The update's audit lists what it did: the new comment's id is the note's id.
+        events = (out.get("audit") or {}).get("events") or [] if isinstance(out, dict) else []
+        return next((str(e["id"]) for e in events if e.get("type") == "Comment" and "id" in e), None)
+
+    def add_internal_note(self, ticket_id: str, text: str) -> str | None:
+        return self._comment(ticket_id, text, public=False)
+
+    def find_note(self, ticket_id: str, marker: str) -> str | None:
+        for c in self._comments(ticket_id, {}):
+            if marker in str(c.get("plain_body") or c.get("body") or ""):
+                return str(c.get("id"))
+        return None
 
     def add_public_reply(self, ticket_id: str, text: str) -> None:
         self._comment(ticket_id, text, public=True)

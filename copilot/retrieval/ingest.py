@@ -193,8 +193,10 @@ class Ingestor:
 
             bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", file=sys.stderr, leave=False)
         try:
-            for i in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[i : i + EMBED_BATCH]
+            # An embedder on several servers wants more texts per call, to keep all of them busy.
+            step = max(EMBED_BATCH, int(getattr(self.embedder, "preferred_batch", EMBED_BATCH)))
+            for i in range(0, len(chunks), step):
+                batch = chunks[i : i + step]
                 vectors = self.embedder.embed_documents([embed_text(c) for c in batch])
                 lex = [" ".join(self.analyzer(lexical_text(c))) for c in batch]
                 self.store.upsert(batch, vectors, lex, analyzer=self.analyzer.version)

@@ -8,9 +8,11 @@ when given) that is in the response, the error body and every log line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,11 +23,21 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from copilot import __version__
+from copilot.availability import as_unavailable, dependency_errors
 from copilot.config import ApiToken
-from copilot.errors import AuthError, ConflictError, CopilotError, ForbiddenError, InputError, NotFoundError
+from copilot.errors import (
+    AuthError,
+    ConflictError,
+    CopilotError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    UnavailableError,
+)
 from copilot.integrations.http.auth import Authenticator
 from copilot.integrations.http.observability import Metrics, elapsed_ms, error_response, new_request_id, request_id
 from copilot.models import FeedbackReason, FeedbackRecord, Outcome, Suggestion, Ticket
@@ -39,7 +51,10 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("copilot.http")
 SIDEBAR_DIR = Path(__file__).resolve().parent.parent / "sidebar" / "static"
-_STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, ConflictError: 409, InputError: 422}
+_STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, ConflictError: 409, InputError: 422,
+           UnavailableError: 503}
+# /readyz answers within this even when a dependency hangs (a locked database): it says "timeout".
+READY_TIMEOUT_S = 2.0
 
 
 class FeedbackIn(BaseModel):
@@ -116,10 +131,18 @@ def _too_large(limit: int) -> JSONResponse:
                         status_code=413)
 
 
-def _error(status: int, code: str, message: str, hint: str | None = None, where: str | None = None) -> JSONResponse:
-    response: JSONResponse = error_response(status, code, message, hint, where,
-                                            headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+def _error(status: int, code: str, message: str, hint: str | None = None, where: str | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    response: JSONResponse = error_response(status, code, message, hint, where, headers=headers)
     return response
+
+
+def _unavailable(exc: UnavailableError) -> JSONResponse:
+    # Load balancers and clients retry a 503 (elsewhere) after Retry-After; a 4xx would be the caller's fault.
+    log.warning("unavailable: %s", exc.message)
+    return _error(503, exc.code, exc.message, exc.hint, exc.where, headers={"Retry-After": str(exc.retry_after_s)})
 
 
 def _principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiToken:
@@ -151,9 +174,11 @@ def _route_path(api: FastAPI, scope: Scope) -> str:
     return "unmatched"
 
 
-def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRoute] | None = None) -> FastAPI:
+def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRoute] | None = None,
+               optional: dict[str, Callable[[], str]] | None = None) -> FastAPI:
     """The service for a Copilot: the API, the sidebar, and (``webhooks``) the helpdesk webhooks;
-    ``routes`` are mounted as they are (``copilot serve`` adds Slack's)."""
+    ``routes`` are mounted as they are (``copilot serve`` adds Slack's). ``optional`` are readiness
+    checks of parts the rest can serve without (Slack): named by ``/readyz`` but never a 503."""
     config = copilot.config
     auth = Authenticator(config.api.tokens)
     metrics = Metrics()
@@ -191,6 +216,8 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
 
     @api.exception_handler(CopilotError)
     async def copilot_error(_: Request, exc: CopilotError) -> JSONResponse:
+        if isinstance(exc, UnavailableError):
+            return _unavailable(exc)
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
         if status >= 500:
             log.error("%s", exc)
@@ -202,8 +229,17 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
         where = ".".join(str(p) for p in err.get("loc", ()))
         return _error(422, "invalid_input", f"{where}: {err.get('msg')}", "see the API docs at /docs", where)
 
+    async def dependency_failed(_: Request, exc: Exception) -> JSONResponse:
+        return _unavailable(as_unavailable(exc) or UnavailableError(f"a dependency failed ({type(exc).__name__})"))
+
+    for cls in dependency_errors():  # handled here, not re-raised as a crash (no traceback in the log)
+        api.add_exception_handler(cls, dependency_failed)
+
     @api.exception_handler(Exception)
     async def crashed(_: Request, exc: Exception) -> JSONResponse:
+        down = as_unavailable(exc)
+        if down is not None:
+            return _unavailable(down)
         log.exception("unhandled error")
         return _error(500, "internal_error", "the copilot failed on this request",
                       "retry; if it persists, give the request id to your admin")
@@ -256,15 +292,25 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
 
     # --- operations -----------------------------------------------------------------------------
 
+    # Liveness runs on the event loop and touches nothing: a slow database or a busy thread pool
+    # never makes a live replica look dead.
     @api.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @api.get("/readyz", tags=["ops"])
-    def readyz() -> JSONResponse:
-        checks = copilot.health()
+    async def readyz() -> JSONResponse:
+        """Each dependency: "ok", or what is failing. 503 when the index or the database is down;
+        "degraded" (still 200: the API serves) when only an optional part (Slack) is."""
+        try:
+            checks = await asyncio.wait_for(run_in_threadpool(copilot.health), READY_TIMEOUT_S)
+        except TimeoutError:
+            checks = {"dependencies": f"timeout: no answer within {READY_TIMEOUT_S:.0f}s"}
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
+        extra = {name: check() for name, check in (optional or {}).items()}
+        status = "not_ready" if not ok else "ok" if all(v == "ok" for v in extra.values()) else "degraded"
+        return JSONResponse({"status": status, "checks": {**checks, **extra}}, status_code=200 if ok else 503,
+                            headers=None if ok else {"Retry-After": "5"})
 
     @api.get("/metrics", tags=["ops"])
     def prometheus() -> PlainTextResponse:

@@ -376,13 +376,15 @@ def build_app(copilot: Copilot, *, client: WebClient | None = None, token_verifi
 def asgi_routes(slack: SlackCopilot) -> list[Any]:
     """Starlette routes serving Slack's requests at ``/slack/events`` (for ``copilot slack`` and for
     ``copilot serve``, which mounts them beside the HTTP API)."""
-    from slack_bolt.adapter.fastapi import SlackRequestHandler
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+    from starlette.concurrency import run_in_threadpool
     from starlette.routing import Route
 
-    handler = SlackRequestHandler(slack.app)
-
     async def events(req: Any) -> Any:
-        return await handler.handle(req)
+        # Bolt's sync dispatch waits for the listener's ack (and calls Slack's API): in the thread
+        # pool, never on the event loop, where it would stall every other request.
+        body = await req.body()
+        return to_starlette_response(await run_in_threadpool(slack.app.dispatch, to_bolt_request(req, body)))
 
     # The raw request goes to Bolt, which verifies the signature on the bytes.
     return [Route("/slack/events", events, methods=["POST"])]
