@@ -20,6 +20,7 @@ from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.drafting.rewrite import LLMRewriter, OfflineRewriter
 from copilot.feedback import FeedbackStore
 from copilot.helpdesks import Helpdesk, HelpdeskRegistry
+from copilot.learning import BrandLearning
 from copilot.lifecycle import Lifecycle
 from copilot.pipeline import DraftPipeline
 from copilot.retrieval.embeddings import Embedder, make_embedder
@@ -162,7 +163,14 @@ class Parts:
 
     @part
     def pipeline(self) -> DraftPipeline:
-        return DraftPipeline(self.drafters, self.checks, holding=self.embedded.holding)
+        return DraftPipeline(self.drafters, self.checks, holding=self.embedded.holding,
+                             calibration=lambda brand: self.learning.calibration(brand))
+
+    @part
+    def learning(self) -> BrandLearning:
+        """Each brand's learned voice and confidence calibration, stored with its index."""
+        return BrandLearning(self.store, self.searcher, self.embedder, self.pipeline, profile=self.config.brand,
+                             top_k=self.settings.top_k)
 
     @part
     def offline_rewriter(self) -> OfflineRewriter:

@@ -114,7 +114,7 @@ class CopilotConfig(BaseModel):
     builtin_actions: bool = True
 
     def brand(self, name: str) -> BrandProfile:
-        return self.brands.get(name) or self.brands.get("*") or BrandProfile(name=name)
+        return self.brands.get(name) or self.brands.get("*") or BrandProfile()
 
     def action_catalog(self) -> list[ActionSpec]:
         catalog: dict[str, ActionSpec] = {}

@@ -2,7 +2,9 @@
 each draft through the check stage, the next drafter when one fails or its draft cannot be made safe.
 
 The last drafter (the embedded one) always answers; if even its draft cannot be made safe, the
-agent gets its honest holding reply, flagged ``no_evidence``.
+agent gets its honest holding reply, flagged ``no_evidence``. A draft's confidence is then mapped
+through the brand's calibration for its drafter (fitted on the brand's own history, see
+``calibration.py``); below the brand's threshold it is flagged ``low_confidence``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from copilot.brand import BrandProfile
+from copilot.calibration import Calibration
 from copilot.checks import CheckContext, Checked, CheckStage, DraftRejected, SourceText, clean_sources
 from copilot.drafting.base import Draft, Drafter, DraftFailed, DraftRequest
 from copilot.flags import Flag
-from copilot.models import Hit
+from copilot.guardrails import screen
+from copilot.language import detect_language
+from copilot.models import Hit, Ticket
+from copilot.pii import Redaction, redact
 
-__all__ = ["DraftPipeline", "Drafted", "sources_of"]
+__all__ = ["DraftPipeline", "Drafted", "draft_request", "sources_of"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +36,23 @@ class Drafted:
     usage: dict[str, float] = field(default_factory=dict)
     # The sources the drafters were given (retrieved, of the ticket's brand, without instructions).
     hits: list[Hit] = field(default_factory=list)
+    # The confidence before the brand's calibration (what calibration is fitted on).
+    raw_confidence: float = 0.0
+
+
+def draft_request(ticket: Ticket, *, brand: str, profile: BrandProfile, search: Callable[[str], list[Hit]],
+                  private: bool) -> tuple[DraftRequest, Redaction]:
+    """A ticket as the drafters see it: screened, redacted (numbered placeholders for an external
+    model when ``private``), its language, and the sources ``search`` finds for the redacted text."""
+    raw = ticket.customer_text()
+    redaction = redact(raw, numbered=True)
+    query = redaction.plain_text
+    language = detect_language(raw, default=(ticket.locale or "en").split("-")[0].lower())
+    request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand, profile=profile,
+                           hits=search(query), screening=screen(raw), customer_name=ticket.customer_name,
+                           outbound_query=redaction.text if private else raw,
+                           pii=redaction.entities if private else {})
+    return request, redaction
 
 
 def sources_of(hits: Sequence[Hit]) -> dict[str, SourceText]:
@@ -44,12 +68,15 @@ def sources_of(hits: Sequence[Hit]) -> dict[str, SourceText]:
 
 class DraftPipeline:
     def __init__(self, drafters: Sequence[Drafter], checks: CheckStage,
-                 holding: Callable[[DraftRequest], Draft]) -> None:
+                 holding: Callable[[DraftRequest], Draft],
+                 calibration: Callable[[str], Calibration | None] | None = None) -> None:
         if not drafters:
             raise ValueError("at least one drafter is needed")
         self.drafters = list(drafters)
         self.checks = checks
         self.holding = holding
+        # brand -> its calibration (None: confidences are shown as the drafters give them).
+        self.calibration = calibration
 
     def run(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Drafted:
         # Only the ticket's brand, and never a source that carries instructions (a poisoned article
@@ -83,9 +110,21 @@ class DraftPipeline:
                 flags.append(Flag.LLM_FALLBACK)
                 continue
             _add(usage, draft.usage)
-            return self._done(draft, checked, flags, drafter.name, usage, hits)
+            return self._calibrated(self._done(draft, checked, flags, drafter.name, usage, hits), request.brand)
         draft = self.holding(request)
-        return self._done(draft, self._check(draft, ctx, "", strict=False), flags, self.drafters[-1].name, usage, hits)
+        return self._calibrated(self._done(draft, self._check(draft, ctx, "", strict=False), flags,
+                                           self.drafters[-1].name, usage, hits), request.brand)
+
+    def _calibrated(self, drafted: Drafted, brand: str) -> Drafted:
+        checked = drafted.checked
+        drafted.raw_confidence = checked.confidence
+        cal = self.calibration(brand) if self.calibration is not None else None
+        if cal is None or cal.drafter != drafted.drafter:
+            return drafted
+        checked.confidence = round(cal.map(checked.confidence), 3)
+        if cal.low(checked.confidence) and Flag.NO_EVIDENCE not in checked.flags:
+            checked.flags.append(Flag.LOW_CONFIDENCE)
+        return drafted
 
     def _check(self, draft: Draft, ctx: CheckContext, prompt_text: str, *, strict: bool) -> Checked:
         return self.checks.run(draft.body, language=draft.language, citations=draft.citations,

@@ -9,7 +9,12 @@ of a cited source, judged two ways, cheapest first:
    (calibrated with the embedder's own floor/ceiling, so one threshold fits every model).
 
 An optional judge (any callable, e.g. an LLM asked "does this source support this sentence?")
-gets the last word on claims both checks reject. Source sentence vectors are cached: sources
+gets the last word on claims both checks reject.
+
+Some sources are *weak*: a past ticket's reply says what one agent told one customer, so a claim
+copied from it ("the credits have now been issued") is backed by it trivially. A claim counts as
+supported by weak sources only when ``WEAK_AGREEMENT`` of them back it (several agents said it to
+several customers); one article, or the text the caller vouches for, is enough. Source sentence vectors are cached: sources
 repeat across tickets, so a warm process embeds mostly the reply's few claims.
 """
 
@@ -43,6 +48,7 @@ _CLAIM = re.compile(
 # Words that make a sentence a promise but say nothing about *what* is promised.
 _GENERIC = frozenset({"we will", "we'll", "you will", "you'll", "will be", "must", "sẽ", "将会", "always", "never"})
 LEXICAL_SUPPORT = 0.6   # share of the claim's content words found in one source sentence
+WEAK_AGREEMENT = 2      # weak sources (past tickets) that must back a claim together
 DENSE_SUPPORT = 0.6     # calibrated similarity between the claim and one source sentence
 _CACHE_SIZE = 4096
 
@@ -96,6 +102,11 @@ def _backs(source_sentence: str, nums: set[str], terms: set[str]) -> bool:
     return nums <= _numbers(source_sentence) and all(t in low for t in terms)
 
 
+def _enough(groups: set[int]) -> bool:
+    """Backed by a strong source, or by enough weak ones."""
+    return -1 in groups or len(groups) >= WEAK_AGREEMENT
+
+
 @dataclass
 class Grounding:
     claims: int = 0
@@ -118,38 +129,36 @@ class GroundingChecker:
         self.dense_support = dense_support
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def check(self, reply: str, sources: Sequence[str]) -> Grounding:
-        """``reply`` may hold PII placeholders (``[ORDER_NUMBER_1]``): the customer's own data is not a claim."""
+    def check(self, reply: str, sources: Sequence[str], weak: Sequence[str] = ()) -> Grounding:
+        """``reply`` may hold PII placeholders (``[ORDER_NUMBER_1]``): the customer's own data is not a
+        claim. ``weak`` sources back a claim only when ``WEAK_AGREEMENT`` of them do."""
         claims = {c: _LINK.sub("", PLACEHOLDER_RE.sub("", c)) for c in claim_sentences(reply)}
         claims = {c: bare for c, bare in claims.items() if is_claim(bare)}
         out = Grounding(claims=len(claims))
         if not claims:
             return out
-        source_sents = [s for src in sources for s in split_sentences(src) if s.strip()]
-        left = [c for c in claims if not self._lexical(claims[c], source_sents)]
-        if left and source_sents and self.embedder is not None:
-            left = self._dense(left, [claims[c] for c in left], source_sents)
+        # (source group, sentence): group -1 for every strong source, i for weak source i.
+        sents = [(-1, s) for src in sources for s in split_sentences(src) if s.strip()]
+        sents += [(i, s) for i, src in enumerate(weak) for s in split_sentences(src) if s.strip()]
+        left = [c for c in claims if tokenize(claims[c])
+                and not _enough({g for g, s in sents if self._lexical(claims[c], s)})]
+        if left and sents and self.embedder is not None:
+            left = self._dense(left, [claims[c] for c in left], sents)
         if left and self.judge is not None and sources:
             left = [c for c in left if not self.judge(c, sources)]
         out.unsupported = left
         return out
 
-    def _lexical(self, claim: str, source_sents: list[str]) -> bool:
+    def _lexical(self, claim: str, source_sentence: str) -> bool:
         words = set(tokenize(claim))
-        if not words:
-            return True
-        nums, terms = _numbers(claim), claim_terms(claim)
-        for s in source_sents:
-            if not _backs(s, nums, terms):
-                continue
-            if len(words & set(tokenize(s))) / len(words) >= self.lexical_support:
-                return True
-        return False
+        if not _backs(source_sentence, _numbers(claim), claim_terms(claim)):
+            return False
+        return len(words & set(tokenize(source_sentence))) / len(words) >= self.lexical_support
 
-    def _dense(self, claims: list[str], bare: list[str], source_sents: list[str]) -> list[str]:
+    def _dense(self, claims: list[str], bare: list[str], sents: list[tuple[int, str]]) -> list[str]:
         assert self.embedder is not None
         floor, ceiling = self.embedder.floor, self.embedder.ceiling
-        src = self._embed(source_sents)
+        src = self._embed([s for _, s in sents])
         q = np.asarray(self.embedder.embed_documents(bare), dtype=np.float32)
         sims = q @ src.T
         left = []
@@ -157,9 +166,9 @@ class GroundingChecker:
             plain = PLACEHOLDER_RE.sub("", claim)
             nums, terms = _numbers(plain), claim_terms(plain)
             # A close paraphrase with another number or policy word is exactly the invented case.
-            ok = [float(v) for v, s in zip(row, source_sents, strict=True) if _backs(s, nums, terms)]
-            best = max(ok, default=-1.0)
-            if (best - floor) / (ceiling - floor) < self.dense_support:
+            backing = {g for v, (g, s) in zip(row, sents, strict=True)
+                       if _backs(s, nums, terms) and (float(v) - floor) / (ceiling - floor) >= self.dense_support}
+            if not _enough(backing):
                 left.append(claim)
         return left
 

@@ -22,9 +22,20 @@ from copilot.retrieval.sources import Loaded, load_kb, load_tickets
 from copilot.retrieval.store import ChromaStore
 from copilot.text import tokenize
 
-__all__ = ["IngestSummary", "Ingestor"]
+__all__ = ["BrandLearned", "IngestSummary", "Ingestor"]
 
 EMBED_BATCH = 64
+
+
+class BrandLearned(BaseModel):
+    """What an ingest taught the copilot about a brand (its voice, its confidence calibration)."""
+
+    brand: str
+    history: int                 # resolved tickets the brand has
+    voice: bool = False          # a voice was learned (enough first replies)
+    calibrated_on: int = 0       # held-out drafts the calibration was fitted on (0: the default map)
+    good: int = 0                # ... of which said what the agent said
+    seconds: float = 0.0
 
 
 class IngestSummary(BaseModel):
@@ -36,6 +47,8 @@ class IngestSummary(BaseModel):
     skipped: list[tuple[str, str]] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    brands: list[str] = Field(default_factory=list)          # brands whose sources changed
+    learned: list[BrandLearned] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -129,6 +142,7 @@ class Ingestor:
                     changed.add(b)
         for b in changed:
             self.store.bump_version(b)
+        summary.brands = sorted(changed)
         summary.seconds = time.perf_counter() - t0
         return summary
 
