@@ -130,7 +130,7 @@ _LOWER_AFTER_COMMA = frozenset(["we", "we're", "we'd", "we've", "we'll", "sorry"
 def _inline(greeting: str, body: str) -> str:
     """ "Hi there," + "Sorry to hear..." -> "Hi there, sorry to hear..." (a name stays capitalised)."""
     first = body.split(" ", 1)[0]
-    if greeting.rstrip().endswith((",", "，")):
+    if greeting.rstrip().endswith(","):
         if first.lower().strip(",.!?") in _LOWER_AFTER_COMMA:
             body = body[0].lower() + body[1:]
         else:

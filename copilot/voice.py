@@ -154,5 +154,11 @@ def voiced_profile(configured: BrandProfile, learned: LearnedVoice | None, chann
         values.update(use_greeting=False, use_sign_off=False, max_chars=TWEET_CHARS)
     if social:
         values["max_chars"] = TWEET_CHARS
-    kept = {k: v for k, v in values.items() if k not in configured.model_fields_set}
+    # Configured greeting or sign-off strings say the brand wants them: the learned voice does not drop them.
+    configured_keys = set(configured.model_fields_set)
+    if configured_keys & {"greeting", "greeting_anonymous"}:
+        configured_keys |= {"use_greeting", "greeting_inline"}
+    if "sign_off" in configured_keys:
+        configured_keys.add("use_sign_off")
+    kept = {k: v for k, v in values.items() if k not in configured_keys}
     return configured.model_copy(update=kept) if kept else configured

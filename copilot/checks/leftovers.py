@@ -94,7 +94,9 @@ _VOCATIVE = re.compile(rf",\s+({_NAME})\s*[!.?]")
 _VOCATIVE_CLAUSE = re.compile(rf",\s+({_NAME})\s+(?=(?:and|but|so|if|please|we|I|you|can|could|do)\b)")
 # After a lower-case word and before a comma, "!" or "?" ("sorry to hear this Jeremy, have you...",
 # "what the app shows Steven?"), or standing as a sentence of its own ("... referring to? Chris.").
-_MID_NAME = re.compile(rf"\b[a-z]+\s+({_NAME})(?=\s*[,!?](?:\s|$)|\s*$)")
+_MID_NAME = re.compile(rf"\b[a-z]+\s+({_NAME})(?=\s*[,!?](?:\s|$)|\s*$)"
+                       rf"|\b(?:this|that|you|there|it|too|again|now|today|soon|here|help|know|hear|see|us)\s+({_NAME})"
+                       rf"(?=\.(?:\s|$))")
 _LONE_NAME = re.compile(rf"(?:^|[.!?]\s+)({_NAME})\.(?=\s|$)", re.M)
 _VI_NAME = re.compile(r"\b(?:anh|chị|em|bạn|cô|chú|ông|bà)\s+([A-ZĐ][a-zà-ỹđ]{1,10})\b")
 _ZH_NAME = re.compile(r"(?<![的位本该此这那])([\u4e00-\u9fff])(?:先生|女士|小姐)")
@@ -186,7 +188,7 @@ def find_leftovers(reply: str, *, allowed: Iterable[str] = ()) -> list[Leftover]
     signed = {f.text.lower() for f in found}
     for pattern in (_GREETING_NAME, _VOCATIVE, _VOCATIVE_CLAUSE, _MID_NAME, _LONE_NAME, _VI_NAME):
         for m in pattern.finditer(text):
-            word = m.group(1)
+            word = m.group(1) or m.group(m.lastindex or 1)
             if name_like(word) and not any(word.lower() in s for s in signed):
                 add("name", word)
     for m in _ZH_NAME.finditer(text):

@@ -75,7 +75,7 @@ def _capitalised(text: str, lang: str) -> str:
 def reply_sentences(text: str, lang: str) -> list[str]:
     """A past reply as reusable sentences: no greeting, sign-off, signature, handles or names; no
     sentence continued in another tweet; links removed (a sentence that only pointed at one goes)."""
-    text = _GLUED.sub(" ", _frame_off(html.unescape(text)))
+    text = _GLUED.sub(" ", _frame_off(html.unescape(text).replace("’", "'").replace("‘", "'")))
     out: list[str] = []
     for para in re.split(r"\n\s*\n|\n", text):
         for s in split_sentences(para):

@@ -20,15 +20,17 @@ brand's threshold. The check stage adds the brand frame.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from copilot.checks.given import given_slots
+from copilot.checks.grounding import GroundingChecker
 from copilot.drafting.base import Draft, DraftRequest
 from copilot.drafting.compose import best_sentences, reply_sentences
 from copilot.drafting.intent import Intent, message_intent, questions
 from copilot.drafting.reuse import Group, Piece, SentencePool, opener_tone
-from copilot.drafting.topics import conflict, topics
+from copilot.drafting.topics import Topics, conflict, topics
 from copilot.flags import Flag
 from copilot.models import Citation, Hit
 from copilot.prompts import Prompt, load_prompt
@@ -39,6 +41,7 @@ __all__ = ["EmbeddedDrafter", "citation_for"]
 
 TICKET_MIN = 0.25     # calibrated similarity for a past reply to be considered at all
 ARTICLE_MIN = 0.20    # ... for a KB passage to be quoted
+FOREIGN_MIN = 0.0     # ... for an article in another language that names the ticket's intent
 MAX_CANDIDATES = 10
 # A sentence said to one ticket only is reused when that ticket is this close (a near-duplicate).
 ALONE = 0.3
@@ -50,7 +53,8 @@ SNIPPET_CHARS = 240
 # about other problems (a warranty question matched a vase-return reply): the article answers alone.
 WEAK_TICKET = 0.5
 ARTICLE_LEAD = 0.15
-_ORDER = {"opener": 0, "statement": 1, "step": 2, "question": 3}
+_OPENS = re.compile(r"(?i)^(?:oh no|sorry|so sorry|we're sorry|i'm sorry|i am sorry|we are sorry|apologies|we apologi[sz]e"
+                    r"|i apologi[sz]e|thanks|thank you|we'd love|happy to|glad|i understand|we understand)\b")
 
 
 @dataclass
@@ -78,6 +82,12 @@ def citation_for(hit: Hit, snippet: str) -> Citation:
                     snippet=_snippet(snippet))
 
 
+def _article_topics(hit: Hit) -> Topics:
+    """What an article is about: its title says it best (its body mentions neighbouring topics)."""
+    title = topics(hit.chunk.title)
+    return title if title.intents else topics(hit.chunk.text)
+
+
 def _passage(hit: Hit) -> str:
     return hit.chunk.text.split("\n", 1)[-1]
 
@@ -86,9 +96,12 @@ class EmbeddedDrafter:
     name = "embedded"
     prompt_text = ""  # it writes from its templates and the sources: there is no prompt to leak
 
-    def __init__(self, embedder: Embedder, *, template: Prompt | None = None) -> None:
+    def __init__(self, embedder: Embedder, *, template: Prompt | None = None,
+                 grounding: GroundingChecker | None = None) -> None:
         self.embedder = embedder
         self.template = template or load_prompt("embedded_reply")
+        # Says which sentence of a past reply a KB passage backs, in any language.
+        self.grounding = grounding or GroundingChecker(embedder)
 
     def calibrated(self, sim: float | None) -> float:
         if sim is None:
@@ -124,24 +137,39 @@ class EmbeddedDrafter:
             out.append(_Candidate(h, closeness, sentences))
         return out
 
-    def _articles(self, hits: list[Hit], ticket_text: str) -> list[Hit]:
+    def _articles(self, hits: list[Hit], ticket_text: str, lang: str) -> list[Hit]:
+        """Articles about this ticket's problem, closest first. One in another language is compared
+        through a small multilingual model that places translations far apart: it must also name
+        one of the ticket's intents in its title."""
         mine = topics(ticket_text)
-        found = [h for h in hits if h.chunk.kind == "article" and self.calibrated(h.dense) >= ARTICLE_MIN
-                 and conflict(mine, topics(h.chunk.text)) is None]
+        found = []
+        for h in hits:
+            if h.chunk.kind != "article" or conflict(mine, _article_topics(h), broad=True) is not None:
+                continue
+            same = not h.chunk.locale or h.chunk.locale == lang
+            if self.calibrated(h.dense) >= ARTICLE_MIN if same else (
+                    self.calibrated(h.dense) >= FOREIGN_MIN and mine.intents & _article_topics(h).intents):
+                found.append(h)
         return sorted(found, key=lambda h: -(h.dense or 0.0))
 
     # --- composition ---------------------------------------------------------------------------
 
-    def _reused(self, cands: list[_Candidate], ticket_text: str, licensed: list[str], lang: str,
+    def _reused(self, cands: list[_Candidate], ticket_text: str, support: list[Hit], lang: str,
                 intent: Intent, s: dict[str, str]) -> _Body | None:
-        """The strongest generic content of the replies to similar tickets, with an opener."""
+        """The strongest generic content of the replies to similar tickets, with an opener. ``support``:
+        articles (any language) whose sentences back what one reply alone says."""
         if not cands:
             return None
         given = given_slots(ticket_text)
+        licensed = [_passage(h) for h in support]
         pool = SentencePool([c.sentences for c in cands], [c.closeness for c in cands], ticket_text=ticket_text,
-                            licensed=licensed, given=given)
-        groups = pool.agreed(alone=ALONE)
-        content = [g for g in groups if g.role != "opener"]
+                            licensed=licensed, given=given, problems=[c.hit.chunk.text for c in cands])
+        lone = [g for g in pool.groups if g.agree < 2 and g.role == "statement"]
+        backers = self.grounding.backing([g.best.text for g in lone], licensed)
+        backed = {g.best.text: support[i] for g, i in zip(lone, backers, strict=True) if i is not None}
+        groups = pool.agreed(alone=ALONE, backed=frozenset(backed))
+        # What several agents wrote to several customers first; then what the closest reply asks.
+        content = sorted((g for g in groups if g.role != "opener"), key=lambda g: (g.agree < 2, -g.weight))
         if not content:
             return None
         first = content[0]
@@ -155,7 +183,9 @@ class EmbeddedDrafter:
         openers = sorted((g for g in groups if g.role == "opener" and _fits(opener_tone(g.best.text), intent)),
                          key=lambda g: (not g.sources & first.sources, -g.weight))
         pieces: list[Piece] = [g.best for g in chosen]
-        if openers:
+        if _OPENS.search(first.best.text):
+            openers = []  # "I am sorry to hear this, can I ask..." opens by itself
+        elif openers:
             pieces.insert(0, openers[0].best)
         elif any("asks_given" in p.reasons and p.source in first.sources for p in pool.dropped()):
             pieces.insert(0, Piece(s["acknowledge_details"], -1, 0, "opener", set()))
@@ -169,7 +199,15 @@ class EmbeddedDrafter:
             used |= g.sources
         citations = [citation_for(cands[i].hit, join_sentences(cands[i].sentences, lang)) for i in sorted(
             used, key=lambda i: -cands[i].closeness)]
-        return _Body([join_sentences([p.text for p in pieces], lang)], citations, _reuse_score(chosen, cands))
+        articles = list({h.chunk.source_id: h for h in (backed.get(g.best.text) for g in chosen) if h}.values())
+        citations += [citation_for(h, _passage(h)) for h in articles]
+        score = _reuse_score(chosen, cands)
+        if articles:
+            # One reply's statement that an article backs answers only as much as it speaks of what was asked.
+            words = set(tokenize(ticket_text))
+            share = len(words & set(tokenize(" ".join(p.text for p in pieces)))) / max(1, len(words))
+            score = 0.1 + 0.3 * max(cands[i].closeness for i in first.sources) + 1.2 * share
+        return _Body([join_sentences([_ended(p.text) for p in pieces], lang)], citations, score)
 
     def _answers(self, articles: list[Hit], ticket_text: str, asked: list[str], lang: str, s: dict[str, str],
                  reused: str | None) -> _Body | None:
@@ -181,18 +219,21 @@ class EmbeddedDrafter:
         citations: list[Citation] = []
         links: list[str] = []
         unanswered = 0
+        covered: list[float] = []
         for q in asked or [ticket_text]:
-            best: tuple[float, Hit, list[str]] | None = None
+            words = set(tokenize(q))
+            best: tuple[float, Hit, list[str], float] | None = None
             for h in articles[:3]:
                 sents = best_sentences(_passage(h), q)
-                hit_words = len(set(tokenize(q)) & set(tokenize(" ".join(sents))))
-                rank = hit_words + self.calibrated(h.dense)
-                if sents and hit_words and (best is None or rank > best[0]):
-                    best = (rank, h, sents)
+                share = len(words & set(tokenize(" ".join(sents)))) / max(1, len(words))
+                rank = share + 0.3 * self.calibrated(h.dense)
+                if sents and share and (best is None or rank > best[0]):
+                    best = (rank, h, sents, share)
             if best is None:
                 unanswered += 1
                 continue
-            _, h, sents = best
+            _, h, sents, share = best
+            covered.append(share)
             fresh = [x for x in sents if x not in parts and overlap(set(tokenize(x)), used_tokens) < REDUNDANT]
             parts.extend(fresh)
             if h.chunk.source_id not in {c.source_id for c in citations}:
@@ -206,7 +247,9 @@ class EmbeddedDrafter:
         if unanswered and len(asked) > 1:
             body.append(s["other_part"])
         body.extend(s["see_article"].format(title=u) for u in links[:1])
-        score = 0.3 + 0.6 * self.calibrated(articles[0].dense) - (0.15 if unanswered else 0.0)
+        # An article about the topic is not an answer to the question: how much of what was asked
+        # the chosen sentences speak of counts as much as how close the article is.
+        score = 0.1 + 0.3 * self.calibrated(articles[0].dense) + 1.2 * min(covered) - (0.15 if unanswered else 0.0)
         return _Body(body, citations, score)
 
     # --- main ----------------------------------------------------------------------------------
@@ -227,13 +270,13 @@ class EmbeddedDrafter:
 
         same_lang = [h for h in request.hits if not h.chunk.locale or h.chunk.locale == lang]
         cands = self._candidates(same_lang, text, lang)
-        articles = self._articles(same_lang, text)
+        articles = self._articles(same_lang, text, lang)
         if cands and articles:
             best_ticket = max(self.calibrated(c.hit.dense) for c in cands)
             if best_ticket < WEAK_TICKET and self.calibrated(articles[0].dense) >= best_ticket + ARTICLE_LEAD:
                 cands = []
-        licensed = [_passage(h) for h in articles[:3]]
-        reused = self._reused(cands, text, licensed, lang, intent, s)
+        support = self._articles(request.hits, text, lang)[:3]
+        reused = self._reused(cands, text, support, lang, intent, s)
         best_ticket = max((self.calibrated(c.hit.dense) for c in cands), default=0.0)
         answered = None
         if articles and self.calibrated(articles[0].dense) >= best_ticket - 0.25:
@@ -249,13 +292,16 @@ class EmbeddedDrafter:
                          confidence=round(max(b.score for b in bodies), 3), flags=flags,
                          prompt_version=self.template.id)
 
-        foreign = self._articles([h for h in request.hits if h not in same_lang], text)
+        foreign = self._articles([h for h in request.hits if h not in same_lang], text, lang)
         if foreign:
             top = foreign[0]
-            title = top.chunk.title + (f" ({top.chunk.url})" if top.chunk.url else "")
+            # The article, not one of its sections: the customer reads it whole.
+            title = top.chunk.title.split(" › ")[0] + (f" ({top.chunk.url})" if top.chunk.url else "")
             return Draft(body=s["other_language_article"].format(title=title), language=lang,
                          citations=[citation_for(top, _passage(top))],
-                         confidence=round(0.2 + 0.5 * self.calibrated(top.dense), 3),
+                         # Honest and harmless: the brand's own article on the ticket's intent, said to be in
+                         # another language. It ranks with the best-backed drafts.
+                         confidence=round(min(0.95, 0.75 + 0.3 * self.calibrated(top.dense)), 3),
                          flags=[*flags, Flag.EVIDENCE_IN_OTHER_LANGUAGE], prompt_version=self.template.id)
         return self._holding(lang, s, intent, flags)
 
@@ -270,6 +316,11 @@ class EmbeddedDrafter:
         return self._holding(lang, s, message_intent(request.query), flags)
 
 
+def _ended(sentence: str) -> str:
+    """A sentence that lost its full stop gets one back before another sentence follows it."""
+    return sentence if sentence.rstrip().endswith((".", "!", "?", "。", "！", "？", ")", "…")) else f"{sentence.rstrip()}."
+
+
 def _fits(tone: str, intent: Intent) -> bool:
     """An opener's tone fits the message: a complaint gets an apology, a compliment thanks, a
     problem an apology or an offer of help."""
@@ -279,7 +330,7 @@ def _fits(tone: str, intent: Intent) -> bool:
         return tone == "apology"
     if intent == "problem":
         return tone != "thanks"
-    return True
+    return tone != "apology"  # a plain question is not a problem to be sorry about
 
 
 def _reuse_score(chosen: list[Group], cands: list[_Candidate]) -> float:
@@ -287,5 +338,7 @@ def _reuse_score(chosen: list[Group], cands: list[_Candidate]) -> float:
     many agents wrote it to how many customers."""
     top = chosen[0]
     nearest = max(cands[i].closeness for i in top.sources)
-    agreement = min(1.0, (top.agree - 1) / 3)
-    return min(0.95, 0.25 + 0.4 * nearest + 0.25 * agreement + 0.05 * (len(chosen) > 1))
+    if top.agree < 2:
+        # One agent's words to one customer: only as good as that customer's problem is close to this one.
+        return 0.1 + 0.6 * nearest
+    return min(0.95, 0.5 + 0.25 * nearest + 0.15 * min(1.0, (top.agree - 1) / 3) + 0.05 * (len(chosen) > 1))

@@ -28,7 +28,7 @@ _PRAISE = re.compile(
     r"|cảm ơn|tuyệt vời|rất tốt|hài lòng|谢谢|感谢|太棒|很好|满意|点赞|给力")
 _NEGATIVE = re.compile(
     r"(?i)\b(?:not|no|never|can't|cannot|won't|doesn't|don't|didn't|isn't|wasn't|still|again|broken|broke|wrong|late"
-    r"|delay\w*|cancel\w*|missing|lost|down|error|fail\w*|issue|problem|terrible|awful|worst|bad|poor|rude"
+    r"|delay\w*|cancel\w*|missing|lost|down|fail\w*|terrible|awful|worst|bad|poor|rude"
     r"|disappoint\w*|annoy\w*|frustrat\w*|ridiculous|unacceptable|useless|joke|waste|sucks|garbage|hate|angry"
     r"|upset|smell\w*|dirty|unhappy|charged|overcharg\w*|refund)\b|😡|😠|😤|😞|😢|🙁|☹"
     r"|không|chưa|lỗi|hỏng|vỡ|chậm|tệ|thất vọng|bực|不|没|坏|慢|差|失望|生气|错")
@@ -55,13 +55,16 @@ def questions(text: str) -> list[str]:
 
 
 def message_intent(text: str) -> Intent:
-    """Praise without a complaint is a compliment; a question is a question; negative words without
-    a question are a complaint; anything else reports a problem."""
+    """Praise without a complaint is a compliment ("you sorted my issue in minutes" still is); a
+    question is a question, unless it asks about something that went wrong (a problem); complaint
+    words without a question are a complaint; anything else reports a problem."""
     clean = _clean(text)
     praise = bool(_PRAISE.search(clean))
     negative = bool(_NEGATIVE.search(clean))
     if praise and not negative:
         return "compliment"
-    if questions(clean):
+    asks = bool(questions(clean))
+    if asks and not negative:
         return "question"
-    return "complaint" if negative else "problem"
+    # A question about something that went wrong ("why did my delivery fail?") reports a problem.
+    return "problem" if asks or not negative else "complaint"

