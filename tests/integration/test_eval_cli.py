@@ -25,7 +25,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_smoke_suite_passes_its_gate_and_writes_a_run_folder(smoke_run: Path) -> None:
     summary = json.loads((smoke_run / "summary.json").read_text(encoding="utf-8"))
     assert summary["passed"] and summary["cases"] == 6 and summary["drafters"] == ["embedded"]
-    assert summary["dataset_hash"] and summary["config_hash"] and summary["prompt_versions"] == ["embedded_reply/v1"]
+    assert summary["dataset_hash"] and summary["config_hash"] and summary["prompt_versions"] == ["embedded_reply/v2"]
     assert summary["metrics"]["language_match"]["mean"] == 1.0
     rows = [json.loads(x) for x in (smoke_run / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["id"] for r in rows} >= {"en-refund", "zh-refund", "injection-refund"}

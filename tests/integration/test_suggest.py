@@ -17,7 +17,7 @@ from tests.conftest import CountingEmbedder
 
 def test_grounded_english_reply_with_citations_and_actions(indexed: Copilot) -> None:
     s = indexed.suggest("Where is my refund? I returned the chair two weeks ago.")
-    assert s.language == "en" and s.drafter == "embedded" and s.prompt_version == "embedded_reply/v1"
+    assert s.language == "en" and s.drafter == "embedded" and s.prompt_version == "embedded_reply/v2"
     assert "5 to 7 business days" in s.reply
     # The resolution reused is the near-duplicate ticket's (A1), cleaned of Jane's details; A2 answers
     # the same question and is the only other acceptable source of that sentence.
@@ -204,7 +204,7 @@ def test_llm_by_settings_alone_and_an_unreachable_server_falls_back(corpus: dict
     assert cp.parts.drafters[0].name == "openai-compatible:tiny-model"
     s = cp.suggest("Where is my refund? I returned the chair two weeks ago.")
     # The embedded drafter answered: the suggestion says so, and flags the fallback.
-    assert s.drafter == "embedded" and s.prompt_version == "embedded_reply/v1"
+    assert s.drafter == "embedded" and s.prompt_version == "embedded_reply/v2"
     assert "llm_fallback" in s.flags and "5 to 7 business days" in s.reply and s.citations
 
 
