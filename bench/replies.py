@@ -75,7 +75,9 @@ def draft(args: argparse.Namespace) -> Path:
     cp = Copilot(Settings(data_dir=index, top_k=10), config=load_config(args.config))
     t0 = time.perf_counter()
     summary = cp.ingest_records(tickets=history)
-    print(f"indexed {len(history)} conversations ({summary.added} new) in {time.perf_counter() - t0:.0f} s; "
+    learned = sum(x.seconds for x in summary.learned)
+    print(f"indexed {len(history)} conversations ({summary.added} new) in {time.perf_counter() - t0:.0f} s, of which "
+          f"{learned:.0f} s learning {len(summary.learned)} brands' voice and calibration; "
           f"drafting {len(held)} held out ({args.split})", file=sys.stderr)
     cp.warm_up()
     first_reply = {t.id: strip_handles(t.agent_replies()[0]) for t in history if t.agent_replies()}
@@ -134,8 +136,8 @@ def load_rows(path: Path) -> list[dict[str, Any]]:
 
 def floors(out: Path) -> dict[str, dict[str, float]]:
     """The issue's automatic floors for every system file in a run folder."""
+    from copilot.checks.leftovers import find_leftovers
     from copilot.evaluation.grading import is_shown
-    from copilot.evaluation.leftovers import find_leftovers
 
     runs = {p.stem: load_rows(p) for p in sorted(out.glob("*.jsonl"))}
     base = runs.get("baseline")

@@ -78,6 +78,13 @@ class BrandProfile(BaseModel):
 
     def serves(self, lang: str) -> bool:
         return not self.languages or primary_language(lang) in self.languages
+    # The greeting starts the first sentence ("Hi there! Sorry to hear...") instead of a line of its
+    # own: how agents write on Twitter and in chat.
+    greeting_inline: bool = False
+    # A hard limit on the whole reply, in characters (280 on social channels): sentences past it go.
+    max_chars: int | None = Field(default=None, ge=40)
+    # False: emoji are taken out of replies (a brand whose agents never use them).
+    emoji: bool = True
 
     def text(self, field: dict[str, str], lang: str, default: str) -> str:
         return field.get(lang, field.get("*", default))
@@ -142,7 +149,8 @@ def voice_frame(profile: BrandProfile, brand: str, language: str, name: str | No
     template = load_prompt("brand_frame")
     lang = language if language in template.languages else "en"
     s = template.for_language(lang)
-    display = profile.name or ("" if brand == "default" else brand)
+    # Only a name the brand configured: a raw id ("shop", "default", a Twitter handle) is no signature.
+    display = profile.name
     if name:
         greeting = profile.text(profile.greeting, lang, s["greeting"]).format(name=name)
     else:
@@ -152,18 +160,45 @@ def voice_frame(profile: BrandProfile, brand: str, language: str, name: str | No
     return Frame(lang, greeting, sign_off.format(brand=display), disclaimer)
 
 
+_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
+# Words that may follow an inline "Hi there," in lower case ("Hi there, sorry to hear that").
+_LOWER_AFTER_COMMA = frozenset(["we", "we're", "we'd", "we've", "we'll", "sorry", "thanks", "thank", "please", "can", "could", "let's", "let", "what", "which", "that", "oh", "it", "it's", "this", "our", "you", "your", "happy", "glad", "how", "do", "did", "are", "is", "have", "has", "here"])
+
+
+def _inline(greeting: str, body: str) -> str:
+    """ "Hi there," + "Sorry to hear..." -> "Hi there, sorry to hear..." (a name stays capitalised)."""
+    first = body.split(" ", 1)[0]
+    if greeting.rstrip().endswith(","):
+        if first.lower().strip(",.!?") in _LOWER_AFTER_COMMA:
+            body = body[0].lower() + body[1:]
+        else:
+            greeting = greeting.rstrip().rstrip(",，") + "!"
+    sep = "" if greeting.endswith(("，", "！", "。")) else " "
+    return f"{greeting.rstrip()}{sep}{body}"
+
+
+def _fit_chars(body: str, frame_chars: int, limit: int) -> str:
+    """Drop whole sentences from the end of the body until the reply fits ``limit`` characters."""
+    sents = [x for para in body.split("\n") for x in split_sentences(para)]
+    if frame_chars + len(body) <= limit:
+        return body
+    while len(sents) > 1 and frame_chars + len(" ".join(sents)) > limit:
+        sents.pop()
+    return " ".join(sents)
+
+
 def apply_frame(body: str, profile: BrandProfile, frame: Frame) -> str:
-    """Wrap a reply body in greeting / sign-off / disclaimer, enforcing banned phrases and length."""
+    """Wrap a reply body in greeting / sign-off / disclaimer, enforcing banned phrases, emoji and length."""
     body = _trim(enforce_banned(body.strip(), profile), profile.max_words)
-    parts = []
-    if profile.use_greeting and frame.greeting:
-        parts.append(frame.greeting)
-    parts.append(body)
-    if frame.disclaimer:
-        parts.append(frame.disclaimer)
-    if profile.use_sign_off and frame.sign_off:
-        parts.append(frame.sign_off)
-    return "\n\n".join(p for p in parts if p.strip())
+    if not profile.emoji:
+        body = re.sub(r"[ \t]{2,}", " ", _EMOJI.sub("", body)).strip()
+    greeting = frame.greeting if profile.use_greeting else ""
+    if greeting and profile.greeting_inline and body:
+        body, greeting = _inline(greeting, body), ""
+    tail = "\n\n".join(p for p in (frame.disclaimer, frame.sign_off if profile.use_sign_off else "") if p.strip())
+    if profile.max_chars is not None:
+        body = _fit_chars(body, sum(len(p) + 2 for p in (greeting, tail) if p), profile.max_chars)
+    return "\n\n".join(p for p in (greeting, body, tail) if p.strip())
 
 
 def split_frame(reply: str, frame: Frame) -> tuple[str, str]:

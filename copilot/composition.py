@@ -21,6 +21,7 @@ from copilot.drafting.embedded import EmbeddedDrafter
 from copilot.drafting.rewrite import LLMRewriter, OfflineRewriter
 from copilot.feedback import FeedbackStore
 from copilot.helpdesks import Helpdesk, HelpdeskRegistry
+from copilot.learning import BrandLearning
 from copilot.lifecycle import Lifecycle
 from copilot.ownership import StoreOwner
 from copilot.pipeline import DraftPipeline
@@ -140,7 +141,7 @@ class Parts:
 
     @part
     def embedded(self) -> EmbeddedDrafter:
-        return EmbeddedDrafter(self.embedder)
+        return EmbeddedDrafter(self.embedder, grounding=self.grounding)
 
     def chat_model(self, purpose: str = "draft") -> BaseChatModel:
         from copilot.chat_models import chat_model
@@ -177,7 +178,14 @@ class Parts:
 
     @part
     def pipeline(self) -> DraftPipeline:
-        return DraftPipeline(self.drafters, self.checks, holding=self.embedded.holding)
+        return DraftPipeline(self.drafters, self.checks, holding=self.embedded.holding,
+                             calibration=lambda brand: self.learning.calibration(brand))
+
+    @part
+    def learning(self) -> BrandLearning:
+        """Each brand's learned voice and confidence calibration, stored with its index."""
+        return BrandLearning(self.store, self.searcher, self.embedder, self.pipeline, profile=self.config.brand,
+                             top_k=self.settings.top_k)
 
     @part
     def offline_rewriter(self) -> OfflineRewriter:

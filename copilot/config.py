@@ -117,7 +117,7 @@ class CopilotConfig(BaseModel):
     escalation_examples: dict[str, EscalationExamples] = Field(default_factory=dict)
 
     def brand(self, name: str) -> BrandProfile:
-        return self.brands.get(name) or self.brands.get("*") or BrandProfile(name=name)
+        return self.brands.get(name) or self.brands.get("*") or BrandProfile()
 
     def escalation_examples_for(self, brand: str) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ __all__ = ["FLAG_HELP", "Flag"]
 
 class Flag(StrEnum):
     NO_EVIDENCE = "no_evidence"
+    LOW_CONFIDENCE = "low_confidence"
     EVIDENCE_IN_OTHER_LANGUAGE = "evidence_in_other_language"
     ESCALATE = "escalate"
     POSSIBLE_PROMPT_INJECTION = "possible_prompt_injection"
@@ -22,12 +23,17 @@ class Flag(StrEnum):
     PROMPT_LEAK_REMOVED = "prompt_leak_removed"
     INJECTED_TEXT_REMOVED = "injected_text_removed"
     OTHER_CUSTOMER_DATA_REMOVED = "other_customer_data_removed"
+    LEFTOVER_REMOVED = "leftover_removed"
+    ASKS_GIVEN_REMOVED = "asks_given_removed"
     REWRITE_UNSUPPORTED = "rewrite_unsupported"
 
 
 # What the agent should understand from each flag (the README's flag table says the same).
 FLAG_HELP: dict[Flag, str] = {
     Flag.NO_EVIDENCE: "nothing similar enough was found; the reply is a holding or clarifying message",
+    Flag.LOW_CONFIDENCE: "the confidence, calibrated on the brand's own history, is below the brand's threshold: "
+                         "show \"no confident draft\" (sources and actions stay visible; the reply is not the "
+                         "primary action)",
     Flag.EVIDENCE_IN_OTHER_LANGUAGE: "the only relevant article is in another language; the reply links to it",
     Flag.ESCALATE: "anger, a legal threat, churn risk or a safety issue was detected; `escalate` is the first action",
     Flag.POSSIBLE_PROMPT_INJECTION: "the ticket contains instructions aimed at the assistant; they were ignored",
@@ -41,5 +47,9 @@ FLAG_HELP: dict[Flag, str] = {
     Flag.PROMPT_LEAK_REMOVED: "a sentence repeated the assistant's instructions; it was removed",
     Flag.INJECTED_TEXT_REMOVED: "a sentence repeated text the ticket tried to plant; it was removed",
     Flag.OTHER_CUSTOMER_DATA_REMOVED: "a sentence held another customer's personal data; it was removed",
+    Flag.LEFTOVER_REMOVED: "another case's name, agent signature, product or context (\"regarding your DM\") that "
+                           "neither the ticket nor a cited article mentions was removed",
+    Flag.ASKS_GIVEN_REMOVED: "a question asked for details the customer already gave (order number, device, "
+                             "address, photo...); it was removed",
     Flag.REWRITE_UNSUPPORTED: "this rewrite needs an LLM; the reply is unchanged",
 }

@@ -70,6 +70,9 @@ class Ticket(BaseModel):
     actions: list[str] = Field(default_factory=list)
     messages: list[Message] = Field(default_factory=list)
     customer_name: str | None = None
+    # Where the conversation happens: "email", "chat", "messaging", "social" or a network ("twitter").
+    # Replies follow the brand's voice on that channel (social: 280 characters at most).
+    channel: str | None = None
 
     @property
     def is_resolved(self) -> bool:
@@ -114,6 +117,7 @@ class Chunk(BaseModel):
     chunk_index: int = 0
     n_chunks: int = 1
     source_hash: str = ""
+    channel: str = ""          # for tickets: where the conversation happened
 
     @property
     def resolution(self) -> str:

@@ -2,7 +2,9 @@
 each draft through the check stage, the next drafter when one fails or its draft cannot be made safe.
 
 The last drafter (the embedded one) always answers; if even its draft cannot be made safe, the
-agent gets its honest holding reply, flagged ``no_evidence``.
+agent gets its honest holding reply, flagged ``no_evidence``. A draft's confidence is then mapped
+through the brand's calibration for its drafter (fitted on the brand's own history, see
+``calibration.py``); below the brand's threshold it is flagged ``low_confidence``.
 """
 
 from __future__ import annotations
@@ -10,13 +12,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+import numpy as np
+
+from copilot.brand import BrandProfile
+from copilot.calibration import Calibration
 from copilot.checks import CheckContext, Checked, CheckStage, DraftRejected, SourceText, clean_sources
 from copilot.drafting.base import Draft, Drafter, DraftFailed, DraftRequest
 from copilot.flags import Flag
-from copilot.models import Hit
+from copilot.guardrails import screen
+from copilot.language import detect_language, reply_language
+from copilot.models import Hit, Ticket
+from copilot.pii import Redaction, redact
+from copilot.retrieval.search import HybridSearcher
+from copilot.signals import Signals
 
-__all__ = ["DraftPipeline", "Drafted", "sources_of"]
+__all__ = ["DraftPipeline", "Drafted", "draft_request", "retrieve", "sources_of"]
+
+# Articles ranked just past the k best sources still come along: past tickets in the customer's
+# language crowd out the only article that answers (in another language) otherwise.
+EXTRA_ARTICLES = 3
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +45,34 @@ class Drafted:
     usage: dict[str, float] = field(default_factory=dict)
     # The sources the drafters were given (retrieved, of the ticket's brand, without instructions).
     hits: list[Hit] = field(default_factory=list)
+    # The confidence before the brand's calibration (what calibration is fitted on).
+    raw_confidence: float = 0.0
+
+
+def retrieve(searcher: HybridSearcher, query: str, *, brand: str, k: int,
+             vector: np.ndarray[Any, Any] | None = None) -> list[Hit]:
+    """The ``k`` best sources of the brand for the query, then up to ``EXTRA_ARTICLES`` articles ranked
+    just past them."""
+    hits = searcher.search(query, brand=brand, k=2 * k, vector=vector)
+    return hits[:k] + [h for h in hits[k:] if h.chunk.kind == "article"][:EXTRA_ARTICLES]
+
+
+def draft_request(ticket: Ticket, *, brand: str, profile: BrandProfile, search: Callable[[str], list[Hit]],
+                  private: bool, classify: Callable[[str], Signals] | None = None) -> tuple[DraftRequest, Redaction]:
+    """A ticket as the drafters see it: screened, redacted (numbered placeholders for an external
+    model when ``private``), its language, and the sources ``search`` finds for the redacted text.
+    ``classify``: the escalation classifier, on the redacted text (the text retrieval embeds, so the
+    message's vector is computed once); without it only explicit cues count."""
+    raw = ticket.customer_text()
+    redaction = redact(raw, numbered=True)
+    query = redaction.plain_text
+    screening = screen(raw, signals=classify(query) if classify is not None else None)
+    language = reply_language(detect_language(raw, default=ticket.locale or profile.fallback_language), profile)
+    request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand, profile=profile,
+                           hits=search(query), screening=screening, customer_name=ticket.customer_name,
+                           outbound_query=redaction.text if private else raw,
+                           pii=redaction.entities if private else {})
+    return request, redaction
 
 
 def sources_of(hits: Sequence[Hit]) -> dict[str, SourceText]:
@@ -44,12 +88,15 @@ def sources_of(hits: Sequence[Hit]) -> dict[str, SourceText]:
 
 class DraftPipeline:
     def __init__(self, drafters: Sequence[Drafter], checks: CheckStage,
-                 holding: Callable[[DraftRequest], Draft]) -> None:
+                 holding: Callable[[DraftRequest], Draft],
+                 calibration: Callable[[str], Calibration | None] | None = None) -> None:
         if not drafters:
             raise ValueError("at least one drafter is needed")
         self.drafters = list(drafters)
         self.checks = checks
         self.holding = holding
+        # brand -> its calibration (None: confidences are shown as the drafters give them).
+        self.calibration = calibration
 
     def run(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Drafted:
         # Only the ticket's brand, and never a source that carries instructions (a poisoned article
@@ -83,9 +130,21 @@ class DraftPipeline:
                 flags.append(Flag.LLM_FALLBACK)
                 continue
             _add(usage, draft.usage)
-            return self._done(draft, checked, flags, drafter.name, usage, hits)
+            return self._calibrated(self._done(draft, checked, flags, drafter.name, usage, hits), request.brand)
         draft = self.holding(request)
-        return self._done(draft, self._check(draft, ctx, "", strict=False), flags, self.drafters[-1].name, usage, hits)
+        return self._calibrated(self._done(draft, self._check(draft, ctx, "", strict=False), flags,
+                                           self.drafters[-1].name, usage, hits), request.brand)
+
+    def _calibrated(self, drafted: Drafted, brand: str) -> Drafted:
+        checked = drafted.checked
+        drafted.raw_confidence = checked.confidence
+        cal = self.calibration(brand) if self.calibration is not None else None
+        if cal is None or cal.drafter != drafted.drafter:
+            return drafted
+        checked.confidence = round(cal.map(checked.confidence), 3)
+        if cal.low(checked.confidence) and Flag.NO_EVIDENCE not in checked.flags:
+            checked.flags.append(Flag.LOW_CONFIDENCE)
+        return drafted
 
     def _check(self, draft: Draft, ctx: CheckContext, prompt_text: str, *, strict: bool) -> Checked:
         return self.checks.run(draft.body, language=draft.language, citations=draft.citations,

@@ -20,16 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from copilot.brand import Frame, split_frame, voice_frame
+from copilot.brand import BrandProfile, Frame, split_frame, voice_frame
 from copilot.checks import CheckContext, DraftRejected, Grounding, SourceText
 from copilot.composition import Parts
 from copilot.config import CopilotConfig, load_config
-from copilot.drafting.base import Drafter, DraftFailed, DraftRequest
+from copilot.drafting.base import Drafter, DraftFailed
 from copilot.errors import InputError, UnknownBrandError
 from copilot.flags import Flag
-from copilot.guardrails import screen
 from copilot.helpdesks import HelpdeskRegistry
-from copilot.language import detect_language, reply_language
+from copilot.language import detect_language
 from copilot.models import (
     Article,
     Evidence,
@@ -46,11 +45,13 @@ from copilot.models import (
     Ticket,
 )
 from copilot.pii import redact
+from copilot.pipeline import draft_request, retrieve
 from copilot.retrieval.embeddings import Embedder
 from copilot.retrieval.fusion import FusionCalibration
 from copilot.retrieval.ingest import Ingestor, IngestSummary, publish
 from copilot.retrieval.search import SearchExplanation
 from copilot.settings import Settings
+from copilot.voice import voiced_profile
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -166,6 +167,7 @@ class Copilot:
                                               include_unresolved=include_unresolved, progress=progress,
                                               on_progress=on_progress)
         self.parts.searcher.invalidate()
+        self._learn(summary)
         return summary
 
     def ingest_records(self, articles: Iterable[Article] = (), tickets: Iterable[Ticket] = (), *,
@@ -173,7 +175,17 @@ class Copilot:
         with self.parts.writing():
             summary = self._ingestor().ingest_records(articles, tickets, brand=brand, progress=False)
         self.parts.searcher.invalidate()
+        self._learn(summary)
         return summary
+
+    def _learn(self, summary: IngestSummary) -> None:
+        """Each changed brand's voice and confidence calibration, refreshed when its history grew."""
+        summary.learned = self.parts.learning.refresh(summary.brands)
+
+    def brand_profile(self, brand: str, channel: str | None = None) -> BrandProfile:
+        """The brand's configured profile, with what its agents do on ``channel`` (learned at ingest)
+        for every value the configuration does not set."""
+        return voiced_profile(self.config.brand(brand), self.parts.learning.voice(brand), channel)
 
     def remove_sources(self, brand: str, source_ids: Sequence[str]) -> None:
         """Delete indexed sources (``article:<id>`` / ``ticket:<id>``) of a brand."""
@@ -221,26 +233,20 @@ class Copilot:
         ``on_partial`` receives the reply so far while a model writes it."""
         if isinstance(ticket, str):
             ticket = Ticket(messages=[Message(author="customer", body=ticket)])
-        raw = _require_customer_text(ticket)
+        _require_customer_text(ticket)
         p = self.parts
         brand_name = self.resolve_brand(brand or ticket.brand)
         # Loading models and indexes is start-up, not drafting: it is reported apart (once per process).
         startup_ms = self._ready(brand_name)
         t0 = time.perf_counter()
-        profile = self.config.brand(brand_name)
+        profile = self.brand_profile(brand_name, ticket.channel)
         # One pass: the index holds plain placeholders, an external model gets numbered ones.
-        redaction = redact(raw, numbered=True)
-        query = redaction.plain_text
-        # Classified on the text retrieval embeds: the message's vector is computed once.
-        screening = screen(raw, signals=p.signals.classify(
-            query, examples=self.config.escalation_examples_for(brand_name)))
-        language = reply_language(detect_language(raw, default=ticket.locale or profile.fallback_language), profile)
-        retrieved = p.searcher.search(query, brand=brand_name, k=self.settings.top_k)
-        private = self.settings.llm_redact_pii
-        request = DraftRequest(ticket=ticket, query=query, language=language, brand=brand_name, profile=profile,
-                               hits=retrieved, screening=screening, customer_name=ticket.customer_name,
-                               outbound_query=redaction.text if private else raw,
-                               pii=redaction.entities if private else {})
+        request, redaction = draft_request(
+            ticket, brand=brand_name, profile=profile, private=self.settings.llm_redact_pii,
+            search=lambda query: retrieve(p.searcher, query, brand=brand_name, k=self.settings.top_k),
+            classify=lambda query: p.signals.classify(
+                query, examples=self.config.escalation_examples_for(brand_name)))
+        query, screening, retrieved = request.query, request.screening, request.hits
         drafted = p.pipeline.run(request, on_partial=on_partial)
         checked = drafted.checked
         flags = checked.flags
@@ -313,7 +319,7 @@ class Copilot:
         t0 = time.perf_counter()
         p = self.parts
         brand = suggestion.brand or self.default_brand()
-        profile = self.config.brand(brand)
+        profile = self.brand_profile(brand)
         kind = classify_instruction(instruction)
         target = (language or suggestion.language) if kind == "translate" else suggestion.language
         old: Frame = voice_frame(profile, brand, suggestion.language)
@@ -331,7 +337,7 @@ class Copilot:
         llm = p.llm_rewriter
         if llm is not None:
             attempts.append((llm.prompt_text, lambda: llm.rewrite(redaction.text, instruction, language=target)))
-        empathy = p.embedded.strings(target)[1]["empathy"]
+        empathy = p.embedded.strings(target)[1]["opener_apology"]
         attempts.append(("", lambda: p.offline_rewriter.rewrite(redaction.text, instruction, empathy=empathy,
                                                                 profile=profile)))
         flags: list[str] = []
@@ -473,7 +479,7 @@ class Copilot:
         return self.parts.embedder
 
     def brand_frame(self, brand: str, language: str, name: str | None = None) -> Frame:
-        return voice_frame(self.config.brand(brand), brand, language, name)
+        return voice_frame(self.brand_profile(brand), brand, language, name)
 
     def check_grounding(self, reply: str, sources: Sequence[str]) -> Grounding:
         """Which claims of a reply the sources support (the check stage's own grounding)."""

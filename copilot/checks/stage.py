@@ -8,9 +8,16 @@ In order (each step sees what the previous ones left):
 4. no sentence states a number no cited source has, repeats the assistant's prompt, or repeats
    text the ticket tried to plant;
 5. grounding, sentence by sentence: a claim with a number that no cited sentence backs is removed;
-   other unbacked claims stay, named in ``unsupported_claims``, and cost confidence;
-6. the customer's own data comes back; a sentence with anybody else's is dropped;
-7. banned phrases, the length limit and the brand frame (greeting, disclaimer, sign-off).
+   other unbacked claims stay, named in ``unsupported_claims``, and cost confidence. A past ticket
+   is a weak source: what one agent told one customer backs a claim only when other cited tickets
+   say it too (or an article does);
+6. leftovers of another case go: another customer's name and agents' signatures are cut out, a
+   sentence naming a product or an earlier exchange ("regarding your DM", "1/2") that neither the
+   ticket nor a cited article mentions is dropped; so is a question about details the customer
+   already gave (their order number, device, address, photo...);
+7. the customer's own data comes back; a sentence with anybody else's is dropped;
+8. banned phrases, emoji, the length limits (280 characters on social channels) and the brand
+   frame (greeting, disclaimer, sign-off), in the brand's configured or learned voice.
 
 A *strict* run (a fallback drafter exists) rejects a draft it cannot make safe (``DraftRejected``);
 otherwise problems are flagged and the caller decides.
@@ -23,15 +30,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from copilot.brand import BrandProfile, apply_frame, voice_frame
+from copilot.checks.given import asked_slots, given_slots
 from copilot.checks.grounding import GroundingChecker, unsupported_numbers
 from copilot.checks.injection import InjectedText
+from copilot.checks.leftovers import find_leftovers, strip_names
 from copilot.checks.links import domains_of, strip_unknown_links
 from copilot.checks.privacy import restore_own_data
 from copilot.flags import Flag
 from copilot.language import detect_language
 from copilot.models import Citation
 from copilot.pii import PLACEHOLDER_RE, restore
-from copilot.text import filter_sentences
+from copilot.text import filter_sentences, join_sentences, split_sentences
 
 __all__ = ["UNSUPPORTED_CLAIM_PENALTY", "CheckContext", "CheckStage", "Checked", "DraftRejected", "SourceText"]
 
@@ -117,6 +126,9 @@ class CheckStage:
             w.flag(Flag.INVALID_CITATION_REMOVED)
         sources = [ctx.sources[c.source_id] for c in kept]
         texts = [s.text for s in sources] + ctx.support
+        # A past ticket says what one agent told one customer; articles and vouched text are strong.
+        weak = [s.text for s in sources if s.source_id.startswith("ticket:")]
+        strong = [s.text for s in sources if not s.source_id.startswith("ticket:")] + ctx.support
 
         # Before the customer's data is back: their own e-mail is not an unknown link.
         allowed = {d.lower() for d in ctx.profile.allowed_domains} | domains_of(s.url or "" for s in sources) \
@@ -135,7 +147,11 @@ class CheckStage:
         self._unsafe_sentences(w, ctx, texts)
         self._not_empty(w, strict, "nothing_left_after_checks")
 
-        unsupported = self._grounding(w, texts) if ctx.claims == "grounded" else []
+        unsupported = self._grounding(w, strong, weak) if ctx.claims == "grounded" else []
+        self._not_empty(w, strict, "nothing_left_after_checks")
+
+        frame = voice_frame(ctx.profile, ctx.brand, language, ctx.customer_name)
+        self._leftovers(w, ctx, [*strong, frame.greeting, frame.sign_off, frame.disclaimer])
         self._not_empty(w, strict, "nothing_left_after_checks")
 
         w.body, foreign = restore_own_data(w.body, ctx.pii)
@@ -148,7 +164,6 @@ class CheckStage:
                 w.flag(Flag.UNKNOWN_LINK_REMOVED)
         self._not_empty(w, strict, "nothing_left_after_checks")
 
-        frame = voice_frame(ctx.profile, ctx.brand, language, ctx.customer_name)
         if ctx.greeting is not None:
             frame = type(frame)(frame.language, ctx.greeting, frame.sign_off, frame.disclaimer)
         reply = apply_frame(w.body, ctx.profile, frame)
@@ -187,9 +202,46 @@ class CheckStage:
             w.flag(Flag.UNSUPPORTED_CLAIM)
             w.confidence *= UNSUPPORTED_CLAIM_PENALTY
 
-    def _grounding(self, w: _Work, sources: list[str]) -> list[str]:
+    @staticmethod
+    def _leftovers(w: _Work, ctx: CheckContext, licensed: list[str]) -> None:
+        """Cut another case's names and signatures; drop sentences about another case's product or an
+        earlier exchange, and questions about details the ticket already gives."""
+        allowed = [ctx.ticket_text, ctx.customer_name or "", ctx.profile.name, ctx.brand, *licensed]
+        given = given_slots(ctx.ticket_text)
+        why: set[str] = set()
+
+        def clean(sentence: str) -> str:
+            out, gone = strip_names(sentence, allowed=allowed)
+            if gone:
+                why.add("leftover")
+            return out
+
+        paras = [join_sentences([c for c in (clean(x) for x in split_sentences(p)) if c]) for p in w.body.split("\n\n")]
+        body = "\n\n".join(p for p in paras if p.strip()) if why else w.body
+
+        def keep(sentence: str) -> bool:
+            if any(f.kind in {"product", "context"} for f in find_leftovers(sentence, allowed=allowed)):
+                why.add("leftover")
+                return False
+            if asked_slots(sentence, given, ctx.ticket_text):
+                why.add("asks_given")
+                return False
+            return True
+
+        kept, _ = filter_sentences(body, keep)
+        # A reply made only of such sentences keeps its words: the caller sees it flagged and judges.
+        if kept.strip():
+            w.body = kept
+        elif body.strip():
+            w.body = body
+        if "leftover" in why:
+            w.flag(Flag.LEFTOVER_REMOVED)
+        if "asks_given" in why:
+            w.flag(Flag.ASKS_GIVEN_REMOVED)
+
+    def _grounding(self, w: _Work, strong: list[str], weak: list[str]) -> list[str]:
         """Claims no cited sentence backs: those with a number are removed, the others returned."""
-        grounding = self.grounding.check(w.body, sources)
+        grounding = self.grounding.check(w.body, strong, weak)
         if not grounding.unsupported:
             return []
         invented = {c for c in grounding.unsupported if _DIGIT.search(PLACEHOLDER_RE.sub("", c))}

@@ -120,8 +120,8 @@ def _tweetsumm(path: Path) -> Iterator[Record]:
         try:
             turns = [Message(author="customer" if t["speaker"] == "customer" else "agent", body=t["text"])
                      for t in row["turns"]]
-            yield loc, Ticket(id=str(row["dialog_id"]), brand=row.get("brand"), status="solved", messages=turns), \
-                None, None
+            yield loc, Ticket(id=str(row["dialog_id"]), brand=row.get("brand"), status="solved", messages=turns,
+                              channel="twitter"), None, None
         except (KeyError, TypeError) as exc:
             raise InputError(f"not a TweetSumm dialog (missing {exc})", where=loc,
                              hint='expected {"dialog_id", "brand", "turns": [{"speaker", "text"}]}') from exc

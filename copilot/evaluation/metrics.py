@@ -261,7 +261,7 @@ class Leftovers:
     name: str = "leftovers"
 
     def score(self, run: CaseRun) -> Score:
-        from copilot.evaluation.leftovers import find_leftovers
+        from copilot.checks.leftovers import find_leftovers
 
         s, ticket = run.suggestion, run.case.ticket
         brand = s.brand or "default"

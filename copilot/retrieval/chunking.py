@@ -101,6 +101,11 @@ def article_chunks(article: Article, brand: str) -> list[Chunk]:
     return chunks
 
 
+def _hashed(ticket: Ticket) -> dict[str, object]:
+    # A ticket without a channel hashes as before the field existed: an upgrade re-embeds nothing.
+    return ticket.model_dump(exclude={"channel"} if ticket.channel is None else None)
+
+
 def ticket_chunks(ticket: Ticket, brand: str) -> list[Chunk]:
     # The opening customer messages (before the first agent reply) describe
     # the problem the way a new ticket will; later turns are follow-ups.
@@ -120,7 +125,8 @@ def ticket_chunks(ticket: Ticket, brand: str) -> list[Chunk]:
     return [Chunk(
         id=f"{source_id}#0", source_id=source_id, kind="ticket", text=problem, title=title, brand=brand,
         locale=locale, tags=[redact(t, kinds=ALL_KINDS).text for t in ticket.tags], actions=ticket.actions,
-        replies=replies, source_hash=content_hash([ticket.model_dump(), brand]),
+        replies=replies, source_hash=content_hash([_hashed(ticket), brand]),
+        channel=ticket.channel or "",
     )]
 
 

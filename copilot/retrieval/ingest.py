@@ -31,7 +31,7 @@ from copilot.retrieval.sources import Loaded, load_kb, load_tickets
 from copilot.retrieval.store import ChromaStore
 from copilot.text import BM25_ANALYZER, LexicalAnalyzer
 
-__all__ = ["IngestSummary", "Ingestor", "LearnedAction", "embed_text", "publish"]
+__all__ = ["BrandLearned", "IngestSummary", "Ingestor", "LearnedAction", "embed_text", "publish"]
 
 EMBED_BATCH = 64
 
@@ -44,6 +44,17 @@ class LearnedAction(BaseModel):
     tickets: int
     brands: list[str]
     examples: list[str]  # ids of tickets that used it
+
+
+class BrandLearned(BaseModel):
+    """What an ingest taught the copilot about a brand (its voice, its confidence calibration)."""
+
+    brand: str
+    history: int                 # resolved tickets the brand has
+    voice: bool = False          # a voice was learned (enough first replies)
+    calibrated_on: int = 0       # held-out drafts the calibration was fitted on (0: the default map)
+    good: int = 0                # ... of which said what the agent said
+    seconds: float = 0.0
 
 
 class IngestSummary(BaseModel):
@@ -59,6 +70,8 @@ class IngestSummary(BaseModel):
     seconds: float = 0.0
     # Most used first. They rank as next actions already; a catalog entry gives them a title and cues.
     learned_actions: list[LearnedAction] = Field(default_factory=list)
+    brands: list[str] = Field(default_factory=list)          # brands whose sources changed
+    learned: list[BrandLearned] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -161,6 +174,7 @@ class Ingestor:
                                            changed=b in changed)
             summary.migrated += [b] if migrated else []
             summary.calibrated += [b] if calibrated else []
+        summary.brands = sorted(changed)
         summary.seconds = time.perf_counter() - t0
         return summary
 

@@ -163,7 +163,8 @@ class HybridSearcher:
             pass  # a read-only data dir only costs the rebuild
 
     def search(self, query: str, *, brand: str, k: int = 8, kinds: Sequence[SourceKind] | None = None,
-               locale: str | None = None, dedupe: bool = True) -> list[Hit]:
+               locale: str | None = None, dedupe: bool = True, vector: np.ndarray[Any, Any] | None = None) -> list[Hit]:
+        """``vector``: the query's embedding when the caller already has it (embedded in a batch)."""
         if not query.strip():
             return []
         pool = max(4 * k, 24)
@@ -176,7 +177,7 @@ class HybridSearcher:
 
         st = self._state(brand)
         share = self.weight(brand, detect_language(query)).dense
-        qvec = self.embedder.embed_query(query)
+        qvec = self.embedder.embed_query(query) if vector is None else vector
         dense = self.store.query(brand, qvec, pool, where)
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
         dense_sim = {c.id: s for c, s in dense}

@@ -40,7 +40,7 @@ def _meta(chunk: Chunk, lex: str) -> dict[str, Any]:
         "actions": json.dumps(chunk.actions, ensure_ascii=False),
         "replies": json.dumps(chunk.replies, ensure_ascii=False),
         "chunk_index": chunk.chunk_index, "n_chunks": chunk.n_chunks, "source_hash": chunk.source_hash,
-        "lex": lex,
+        "lex": lex, "channel": chunk.channel,
     }
 
 
@@ -52,7 +52,7 @@ def _chunk(cid: str, doc: str | None, meta: Any) -> Chunk:
         url=str(m.get("url", "")), tags=json.loads(str(m.get("tags") or "[]")),
         actions=json.loads(str(m.get("actions") or "[]")), replies=json.loads(str(m.get("replies") or "[]")),
         chunk_index=int(m.get("chunk_index", 0)), n_chunks=int(m.get("n_chunks", 1)),
-        source_hash=str(m.get("source_hash", "")),
+        source_hash=str(m.get("source_hash", "")), channel=str(m.get("channel", "")),
     )
 
 
@@ -296,3 +296,31 @@ class ChromaStore:
         metas = (res["metadatas"] or [[]])[0]
         dists = (res["distances"] or [[]])[0]
         return [(_chunk(cid, docs[j], metas[j]), 1.0 - float(dists[j])) for j, cid in enumerate(ids)]
+
+    # --- what ingest learns about a brand (its voice, its calibration) ------------------------
+
+    def brand_state(self, brand: str) -> dict[str, Any]:
+        """The brand collection's metadata as stored now (another process may have written since)."""
+        try:
+            col = self.client.get_collection(self._name(brand), embedding_function=None)
+        except Exception:
+            return {}
+        return dict(col.metadata or {})
+
+    def publish(self, brand: str, values: dict[str, str]) -> None:
+        """Store values with the brand's collection, next to what is there: every replica reads them."""
+        col = self._col(brand, create=False)
+        if col is None:
+            return
+        meta = {k: v for k, v in self.brand_state(brand).items() if not k.startswith("hnsw:")}
+        meta.update(values)
+        col.modify(metadata=meta)
+
+    def resolved_tickets(self, brand: str) -> Iterator[Chunk]:
+        """Every stored ticket of a brand (its problem, the agent's replies), without vectors."""
+        col = self._col(brand, create=False)
+        if col is None:
+            return
+        for res in self._pages(col, where={"kind": "ticket"}, include=["documents", "metadatas"]):
+            for cid, doc, meta in zip(res["ids"], res["documents"] or [], res["metadatas"] or [], strict=True):
+                yield _chunk(cid, doc, meta)

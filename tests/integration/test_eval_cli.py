@@ -25,7 +25,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_smoke_suite_passes_its_gate_and_writes_a_run_folder(smoke_run: Path) -> None:
     summary = json.loads((smoke_run / "summary.json").read_text(encoding="utf-8"))
     assert summary["passed"] and summary["cases"] == 6 and summary["drafters"] == ["embedded"]
-    assert summary["dataset_hash"] and summary["config_hash"] and summary["prompt_versions"] == ["embedded_reply/v1"]
+    assert summary["dataset_hash"] and summary["config_hash"] and summary["prompt_versions"] == ["embedded_reply/v2"]
     assert summary["metrics"]["language_match"]["mean"] == 1.0
     rows = [json.loads(x) for x in (smoke_run / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["id"] for r in rows} >= {"en-refund", "zh-refund", "injection-refund"}
@@ -170,7 +170,10 @@ def test_graded_cases_give_acceptance_harm_coverage_and_calibration_through_eval
     assert first["grading"]["counts"]["ungraded"] == first["grading"]["shown"] and first["grading"]["acceptance"] is None
     # A QA lead grades what the drafter wrote: the next run counts those grades.
     rows = {r["id"]: r for r in map(json.loads, (tmp_path / "first" / "cases.jsonl").read_text().splitlines())}
-    grades = {"refund": ("A", 0.9), "shipping": ("D", 0.1), "nothing": ("not_shown", 0.0)}
+    # The more confident draft graded A, the other D: confidence then ranks quality perfectly (AUROC 1).
+    low, high = sorted(["refund", "shipping"], key=lambda i: rows[i]["suggestion"]["confidence"])
+    assert rows[low]["suggestion"]["confidence"] < rows[high]["suggestion"]["confidence"]
+    grades = {high: ("A", 0.9), low: ("D", 0.1), "nothing": ("not_shown", 0.0)}
     for c in cases:
         c["grades"] = [{"reply": rows[c["id"]]["suggestion"]["reply"], "grade": grades[c["id"]][0],
                         "patterns": ["wrong_problem"] if grades[c["id"]][0] == "D" else []}]

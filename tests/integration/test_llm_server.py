@@ -109,7 +109,7 @@ def test_suggest_through_the_server_and_fallback_on_timeout(llm_server: str, tmp
     assert s.reply
     # Whatever the tiny model wrote, what reaches the agent passed the checks or fell back, and says which.
     assert (s.drafter, s.prompt_version) in {("openai-compatible:smollm2", "draft_reply/v1"),
-                                             ("embedded", "embedded_reply/v1")}
+                                             ("embedded", "embedded_reply/v2")}
     assert ("llm_fallback" in s.flags) == (s.drafter == "embedded")
 
     slow = _copilot(tmp_path, llm_server, config, llm_timeout_s=0.001, llm_max_retries=0)

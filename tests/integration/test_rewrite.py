@@ -34,9 +34,9 @@ def test_shorter_keeps_the_frame_and_cuts_the_body(indexed: Copilot) -> None:
 def test_friendlier_and_formal(indexed: Copilot) -> None:
     s = indexed.suggest(Q)
     warm = indexed.rewrite(s, "make it friendlier")
-    assert "I'm sorry for the trouble this has caused." in warm.reply
+    assert "Sorry to hear about this." in warm.reply
     formal = indexed.rewrite(warm, "more formal please")
-    assert "I am sorry" in formal.reply and "I'm" not in formal.reply and "!" not in formal.reply
+    assert "Sorry to hear about this." in formal.reply and "I'm" not in formal.reply and "!" not in formal.reply
 
 
 def test_translation_and_free_text_are_unsupported_offline(indexed: Copilot) -> None:
@@ -77,3 +77,11 @@ def test_cli_rewrite_reads_a_suggestion_from_stdin(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("sys.stdin", io.StringIO("{}"))
     assert main(["rewrite", "shorter"]) == 2
     assert "invalid suggestion JSON" in capsys.readouterr().err
+
+
+def test_formal_spells_out_contractions_and_drops_exclamations() -> None:
+    from copilot.brand import BrandProfile
+    from copilot.drafting.rewrite import OfflineRewriter
+
+    out = OfflineRewriter().rewrite("I'm so sorry! We'll fix it.", "more formal", empathy="", profile=BrandProfile())
+    assert out is not None and "I am" in out and "We will" in out and "!" not in out

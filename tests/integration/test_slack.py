@@ -139,7 +139,7 @@ def test_send_posts_in_the_thread_records_before_showing_done_and_only_once(slac
     assert done
     [rec] = list(store.records())
     assert rec.outcome == "accepted" and rec.agent == "UAGENT" and rec.edit_distance == 0 and rec.brand == "acme"
-    assert rec.drafter == "embedded" and rec.prompt_version == "embedded_reply/v1"
+    assert rec.drafter == "embedded" and rec.prompt_version == "embedded_reply/v2"
     interact(app, button("copilot_send", update))  # a double click
     note = mock.wait_for("chat.postEphemeral")[0].args
     assert "already handled" in note["text"] and len(mock.of("chat.postMessage")) == 2

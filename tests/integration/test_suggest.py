@@ -17,7 +17,7 @@ from tests.conftest import CountingEmbedder
 
 def test_grounded_english_reply_with_citations_and_actions(indexed: Copilot) -> None:
     s = indexed.suggest("Where is my refund? I returned the chair two weeks ago.")
-    assert s.language == "en" and s.drafter == "embedded" and s.prompt_version == "embedded_reply/v1"
+    assert s.language == "en" and s.drafter == "embedded" and s.prompt_version == "embedded_reply/v2"
     assert "5 to 7 business days" in s.reply
     # The resolution reused is the near-duplicate ticket's (A1), cleaned of Jane's details; A2 answers
     # the same question and is the only other acceptable source of that sentence.
@@ -62,7 +62,8 @@ def test_no_evidence_gives_an_honest_holding_reply(indexed: Copilot) -> None:
     assert "no_evidence" in s.flags
     assert s.citations == []
     assert s.confidence <= 0.2
-    assert "looking into this" in s.reply
+    # A question gets "let me check" (a complaint an apology, a compliment thanks), not one template.
+    assert "Let me check" in s.reply and "order number" not in s.reply
     assert s.next_actions and s.next_actions[0].id == "ask_details"
 
 
@@ -108,7 +109,8 @@ def test_brand_escalation_examples_come_from_the_config(corpus: dict, tmp_path: 
 
 def test_learned_actions_survive_a_restart_and_are_seen_by_another_process(indexed: Copilot) -> None:
     tickets = [Ticket(id=f"K{i}", status="solved", actions=["card_arrival"], messages=[
-        Message(author="customer", body=f"My new debit card still has not arrived, it has been {i + 8} days")])
+        Message(author="customer", body=f"My new debit card still has not arrived, it has been {i + 8} days"),
+        Message(author="agent", body="New cards usually arrive within 10 working days of the order.")])
         for i in range(4)]
     summary = indexed.ingest_records(tickets=tickets)
     assert [(a.id, a.title, a.tickets) for a in summary.learned_actions] == [("card_arrival", "Card arrival", 4)]
@@ -169,24 +171,6 @@ def test_citations_outside_the_retrieved_set_are_dropped_and_flagged(corpus: dic
     assert "invalid_citation_removed" in s.flags and s.drafter == "liar"
 
 
-def test_a_generic_reply_never_beats_a_much_closer_one(indexed: Copilot, tmp_path: object) -> None:
-    from copilot.drafting.embedded import EmbeddedDrafter, _Candidate
-    from copilot.models import Chunk, Hit
-    from copilot.text import surface_tokens
-
-    def cand(text: str, closeness: float) -> _Candidate:
-        hit = Hit(chunk=Chunk(id="t#0", source_id="ticket:t", kind="ticket", text="q", brand="acme"), score=0.0)
-        return _Candidate(hit, text, closeness, surface_tokens(text))
-
-    generic = "You can return most items within 30 days for a full refund."
-    cands = [cand("Tracking links are in your shipping e-mail.", 0.9)] + [cand(generic, 0.45) for _ in range(4)]
-    assert EmbeddedDrafter(indexed.embedder)._pick_reply(cands).reply.startswith("Tracking")
-    close = [cand("Tracking links are in your shipping e-mail.", 0.9)] + [cand(generic, 0.85) for _ in range(4)]
-    assert EmbeddedDrafter(indexed.embedder)._pick_reply(close).reply == generic  # consensus among peers
-    few = [cand("Tracking links are in your shipping e-mail.", 0.9), cand(generic, 0.85)]
-    assert EmbeddedDrafter(indexed.embedder)._pick_reply(few).reply.startswith("Tracking")  # too few peers
-
-
 def test_llm_by_settings_alone_and_an_unreachable_server_falls_back(corpus: dict, config: object,
                                                                     tmp_path: object) -> None:
     import socket
@@ -204,7 +188,7 @@ def test_llm_by_settings_alone_and_an_unreachable_server_falls_back(corpus: dict
     assert cp.parts.drafters[0].name == "openai-compatible:tiny-model"
     s = cp.suggest("Where is my refund? I returned the chair two weeks ago.")
     # The embedded drafter answered: the suggestion says so, and flags the fallback.
-    assert s.drafter == "embedded" and s.prompt_version == "embedded_reply/v1"
+    assert s.drafter == "embedded" and s.prompt_version == "embedded_reply/v2"
     assert "llm_fallback" in s.flags and "5 to 7 business days" in s.reply and s.citations
 
 
@@ -256,7 +240,8 @@ def test_stream_yields_the_growing_reply_then_the_checked_suggestion(corpus: dic
                     embedder=embedder)
     probe.ingest([corpus["kb"]], [corpus["tickets"]], progress=False)
     question = "Where is my refund? I returned the chair two weeks ago."
-    source = probe.search(question)[0]
+    # A KB article: a past ticket alone is weak evidence for a time frame.
+    source = next(h for h in probe.search(question) if h.chunk.kind == "article")
     sentence = "Refunds reach your bank 5 to 7 business days after we issue them."
     answer = json.dumps({"reply": sentence, "cited_source_ids": [source.source_id], "confidence": 0.8})
     drafter = LLMDrafter(GenericFakeChatModel(messages=iter([AIMessage(content=answer)])), name="fake:stream")

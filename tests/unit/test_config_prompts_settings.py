@@ -29,18 +29,21 @@ def test_config_errors_say_where(tmp_path: Path) -> None:
     assert exc.value.where and exc.value.where.startswith(str(cfg))
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.yaml")
-    assert load_config(None).brand("x").name == "x"
+    # A brand with no profile has no display name: its raw id never signs a reply.
+    assert load_config(None).brand("x").name == ""
 
 
 def test_prompts_load_by_name_and_version() -> None:
     latest = load_prompt("embedded_reply")
-    assert latest.id == "embedded_reply/v1"
-    assert load_prompt("embedded_reply", "v1") == latest
+    assert latest.id == "embedded_reply/v2"
+    assert load_prompt("embedded_reply", "v2") == latest
+    # Published versions stay loadable: a suggestion names the version that wrote it.
+    assert "{name}" in load_prompt("embedded_reply", "v1").for_language("vi")["greeting"]
     assert {"en", "vi", "zh"} <= set(latest.languages)
     for lang in latest.languages:
         strings = latest.for_language(lang)
-        assert set(latest.languages["en"]) == set(strings), lang  # every language has every string
-        assert "{name}" in strings["greeting"]
+        assert set(latest.languages["en"]) == set(latest.languages[lang]), lang  # every language has every string
+        assert {"holding_question", "holding_complaint", "holding_compliment", "holding_problem"} <= set(strings)
     with pytest.raises(PromptError):
         load_prompt("embedded_reply", "v999")
     with pytest.raises(PromptError):

@@ -94,7 +94,7 @@ def test_safety_metrics() -> None:
 
 
 def test_brand_voice_length_and_cost() -> None:
-    assert score("brand_voice", run("Hi there,\n\nRefunds take 2 days.\n\nBest regards,\nacme Support")) == 1.0
+    assert score("brand_voice", run("Hi there,\n\nRefunds take 2 days.\n\nBest regards,\nCustomer Support")) == 1.0
     assert score("brand_voice", run("Refunds take 2 days.")) == 0.0  # no greeting, no sign-off
     assert score("length", run("word " * 500)) == 0.0 and score("length", run()) == 1.0
     assert score("latency_ms", run()) == 12.5 and score("tokens", run()) is None

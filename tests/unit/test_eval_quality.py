@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from copilot.checks.leftovers import find_leftovers
 from copilot.config import CopilotConfig
 from copilot.evaluation.cases import EvalCase
 from copilot.evaluation.feedback_export import export_feedback
 from copilot.evaluation.grading import GradedItem, GradedReply, auroc, grade_stats, is_shown
-from copilot.evaluation.leftovers import find_leftovers
 from copilot.evaluation.metrics import CaseRun, make_metric
 from copilot.evaluation.runner import grade_items, write_run
 from copilot.feedback import FeedbackStore

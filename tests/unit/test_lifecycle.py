@@ -16,7 +16,7 @@ from copilot.models import Message, NextAction, Suggestion, Ticket
 from copilot.telemetry import AppMetrics
 
 S = Suggestion(id="s1", reply="Refunds take 5 to 7 business days.", language="en", confidence=0.8,
-               drafter="embedded", prompt_version="embedded_reply/v1", brand="acme",
+               drafter="embedded", prompt_version="embedded_reply/v2", brand="acme",
                next_actions=[NextAction(id="refund", title="Issue a refund", confidence=0.9)])
 T = Ticket(brand="acme", messages=[Message(author="customer", body="Where is my refund?")])
 

@@ -109,7 +109,7 @@ def test_malformed_answer_is_repaired_once() -> None:
 
 def test_malformed_twice_falls_back_to_the_embedded_drafter() -> None:
     out = drafter(fake("nope", "still nope")).draft(request())
-    assert "llm_fallback" in out.flags and out.prompt_version == "embedded_reply/v1" and out.drafter == "embedded"
+    assert "llm_fallback" in out.flags and out.prompt_version == "embedded_reply/v2" and out.drafter == "embedded"
 
 
 def test_timeout_falls_back() -> None:

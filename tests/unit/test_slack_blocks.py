@@ -19,7 +19,7 @@ GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 def suggestion(reply: str = "Hi Maria,\n\nRefunds reach your bank 5 to 7 business days after we issue them.\n\n"
                "Cheers,\nAcme Care", **kw: Any) -> Suggestion:
     fields: dict[str, Any] = dict(
-        id="s1", reply=reply, language="en", confidence=0.82, drafter="embedded", prompt_version="embedded_reply/v1",
+        id="s1", reply=reply, language="en", confidence=0.82, drafter="embedded", prompt_version="embedded_reply/v2",
         citations=[Citation(source_id="article:refunds", kind="article", title="Refund timing",
                             url="https://help.acme.example/refunds", snippet="We issue the refund within 2 days."),
                    Citation(source_id="ticket:T1", kind="ticket", title="Where is my refund? <b>", snippet="...")],

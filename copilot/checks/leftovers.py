@@ -25,7 +25,7 @@ import yaml
 
 from copilot.pii import PLACEHOLDER_RE
 
-__all__ = ["KINDS", "Leftover", "find_leftovers"]
+__all__ = ["KINDS", "Leftover", "Seeds", "find_leftovers", "seeds", "strip_names"]
 
 Kind = Literal["signature", "name", "placeholder", "product", "detail", "amount", "date", "context"]
 KINDS: tuple[str, ...] = ("signature", "name", "placeholder", "product", "detail", "amount", "date", "context")
@@ -38,15 +38,19 @@ class Leftover:
 
 
 @dataclass(frozen=True)
-class _Seeds:
+class Seeds:
     products: re.Pattern[str]
+    # Each case object's synonyms, and the pattern of "your <object>" for it.
     objects: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
+    # Each case object's synonyms as plain words (what a ticket is about).
+    groups: tuple[re.Pattern[str], ...]
     context: re.Pattern[str]
     not_names: frozenset[str]
 
 
 @lru_cache(maxsize=1)
-def _seeds() -> _Seeds:
+def seeds() -> Seeds:
+    """The seed lists (package data), compiled once."""
     raw = yaml.safe_load(resources.files("copilot.defaults").joinpath("leftovers.yaml").read_text(encoding="utf-8"))
     # One compiled alternation per list: a reply is scanned once per list, not once per word.
     # Capitalised plain words (Galaxy, Surface) must keep their capital; iPhone, PS4 match in any case.
@@ -54,13 +58,15 @@ def _seeds() -> _Seeds:
     loose = [p for p in map(str, raw["products"]) if p not in exact]
     products = re.compile(rf"(?<!\w)(?:{_alternation(exact)}|(?i:{_alternation(loose)}))(?!\w)")
     objects = []
+    groups = []
     for line in raw["case_objects"]:
         group = tuple(w.strip() for w in str(line).split("|") if w.strip())
         # "your order number" asks for an identifier: generic, not a detail of another case.
         objects.append((group, re.compile(rf"\b(?:your|ur)\s+(?:\w+\s+)?(?:{_alternation(group)})(?:s|es)?\b"
                                           rf"(?!\s+{_ASKED_FOR})", re.I)))
+        groups.append(re.compile(rf"(?<!\w)(?:{_alternation(group)})(?:s|es)?(?!\w)", re.I))
     context = re.compile(rf"(?<!\w)(?:{_alternation(map(str, raw['context']))})(?!\w)", re.I)
-    return _Seeds(products=products, objects=tuple(objects), context=context,
+    return Seeds(products=products, objects=tuple(objects), groups=tuple(groups), context=context,
                   not_names=frozenset(str(w).lower() for w in raw["not_names"]))
 
 
@@ -84,9 +90,13 @@ _TRAILING_NAME = re.compile(rf"[.!?)]\s+({_NAME})\.?\s*(?:\(?\d/\d\)?)?\s*$")
 _GREETING_NAME = re.compile(rf"(?i:\b(?:hi|hello|hey|hiya|dear|morning|evening|afternoon|thanks|thank you|sorry"
                             rf"|apologies|welcome|cheers))\s*,?\s+({_NAME})(?=\s*[,!.?:;\-]|\s*$)")
 _VOCATIVE = re.compile(rf",\s+({_NAME})\s*[!.?]")
+# "which items were they, Portia and do you have...": a name between a comma and the next clause.
+_VOCATIVE_CLAUSE = re.compile(rf",\s+({_NAME})\s+(?=(?:and|but|so|if|please|we|I|you|can|could|do)\b)")
 # After a lower-case word and before a comma, "!" or "?" ("sorry to hear this Jeremy, have you...",
 # "what the app shows Steven?"), or standing as a sentence of its own ("... referring to? Chris.").
-_MID_NAME = re.compile(rf"\b[a-z]+\s+({_NAME})(?=\s*[,!?](?:\s|$)|\s*$)")
+_MID_NAME = re.compile(rf"\b[a-z]+\s+({_NAME})(?=\s*[,!?](?:\s|$)|\s*$)"
+                       rf"|\b(?:this|that|you|there|it|too|again|now|today|soon|here|help|know|hear|see|us)\s+({_NAME})"
+                       rf"(?=\.(?:\s|$))")
 _LONE_NAME = re.compile(rf"(?:^|[.!?]\s+)({_NAME})\.(?=\s|$)", re.M)
 _VI_NAME = re.compile(r"\b(?:anh|chị|em|bạn|cô|chú|ông|bà)\s+([A-ZĐ][a-zà-ỹđ]{1,10})\b")
 _ZH_NAME = re.compile(r"(?<![的位本该此这那])([\u4e00-\u9fff])(?:先生|女士|小姐)")
@@ -145,7 +155,7 @@ def find_leftovers(reply: str, *, allowed: Iterable[str] = ()) -> list[Leftover]
     """Details of another case in ``reply`` that no ``allowed`` text (the ticket's messages, cited
     articles, the brand's greeting and sign-off, the brand's name) contains. Best first: signatures and
     names, then the rest, each found once."""
-    seeds = _seeds()
+    seed = seeds()
     ok = _norm(" ".join(allowed))
     text = _URL.sub(" ", reply)
     found: list[Leftover] = []
@@ -162,7 +172,7 @@ def find_leftovers(reply: str, *, allowed: Iterable[str] = ()) -> list[Leftover]
         found.append(Leftover(kind, value))
 
     def name_like(word: str) -> bool:
-        return word.lower() not in seeds.not_names and not _DATE.fullmatch(word)
+        return word.lower() not in seed.not_names and not _DATE.fullmatch(word)
 
     for m in _INITIALS.finditer(text):
         add("signature", m.group(0))
@@ -176,18 +186,18 @@ def find_leftovers(reply: str, *, allowed: Iterable[str] = ()) -> list[Leftover]
     if m2 and name_like(m2.group(1)):
         add("signature", m2.group(1))
     signed = {f.text.lower() for f in found}
-    for pattern in (_GREETING_NAME, _VOCATIVE, _MID_NAME, _LONE_NAME, _VI_NAME):
+    for pattern in (_GREETING_NAME, _VOCATIVE, _VOCATIVE_CLAUSE, _MID_NAME, _LONE_NAME, _VI_NAME):
         for m in pattern.finditer(text):
-            word = m.group(1)
+            word = m.group(1) or m.group(m.lastindex or 1)
             if name_like(word) and not any(word.lower() in s for s in signed):
                 add("name", word)
     for m in _ZH_NAME.finditer(text):
         add("name", m.group(0))
     for m in PLACEHOLDER_RE.finditer(text):
         add("placeholder", m.group(0), licensed=False)
-    for m in seeds.products.finditer(text):
+    for m in seed.products.finditer(text):
         add("product", m.group(0))
-    for group, pattern in seeds.objects:
+    for group, pattern in seed.objects:
         group_said: bool | None = None
         for m in pattern.finditer(text):
             if group_said is None:
@@ -200,8 +210,24 @@ def find_leftovers(reply: str, *, allowed: Iterable[str] = ()) -> list[Leftover]
         add("amount", m.group(0), licensed=_number_said(m.group(0), ok))
     for m in _DATE.finditer(text):
         add("date", m.group(0))
-    for m in seeds.context.finditer(text):
+    for m in seed.context.finditer(text):
         add("context", m.group(0))
     for m in _THREAD.finditer(text):
         add("context", m.group(0))
     return found
+
+
+def strip_names(sentence: str, *, allowed: Iterable[str] = ()) -> tuple[str, list[Leftover]]:
+    """The sentence without another customer's name spoken to and without agents' signatures
+    ("sorry to hear this Jeremy, have you..." -> "sorry to hear this, have you..."), and what went."""
+    out = sentence
+    gone = [f for f in find_leftovers(sentence, allowed=allowed) if f.kind in {"signature", "name"}]
+    for f in gone:
+        if f.kind == "signature":
+            out = out.replace(f.text, " ")
+        else:
+            name = re.escape(f.text)
+            out = re.sub(rf"^\s*{name}\s*[,!.]?\s*|,?\s+{name}\b(?=\s*[,!.?]|\s*$|\s+(?:and|but|so|if|please|we|I|you"
+                         rf"|can|could|do)\b)", "", out, count=1)
+    out = re.sub(r"\s+([,!.?])", r"\1", re.sub(r"[ \t]{2,}", " ", out)).strip(" ,")
+    return out, gone
