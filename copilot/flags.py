@@ -40,7 +40,9 @@ FLAG_HELP: dict[Flag, str] = {
     Flag.WRONG_LANGUAGE: "the LLM answered in another language than the customer's; its draft was rejected",
     Flag.INVALID_CITATION_REMOVED: "a citation named a source that was not retrieved for this ticket; it was removed",
     Flag.UNKNOWN_LINK_REMOVED: "a sentence linked to a domain outside the brand and its cited sources; it was removed",
-    Flag.POISONED_SOURCE_EXCLUDED: "a retrieved source carried instructions; it was not used",
+    Flag.POISONED_SOURCE_EXCLUDED: "a retrieved source was poisoned (instructions to an assistant, a credential "
+                                   "request, a payment or login link to an unknown domain, an outlandish promise); "
+                                   "it was not used",
     Flag.PROMPT_LEAK_REMOVED: "a sentence repeated the assistant's instructions; it was removed",
     Flag.INJECTED_TEXT_REMOVED: "a sentence repeated text the ticket tried to plant; it was removed",
     Flag.OTHER_CUSTOMER_DATA_REMOVED: "a sentence held another customer's personal data; it was removed",

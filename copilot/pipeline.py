@@ -54,9 +54,10 @@ class DraftPipeline:
         self.holding = holding
 
     def run(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Drafted:
-        # Only the ticket's brand, and never a source that carries instructions (a poisoned article
-        # or past ticket), whoever drafts.
-        hits, poisoned = clean_sources([h for h in request.hits if h.chunk.brand == request.brand])
+        # Only the ticket's brand, and never a poisoned source (instructions, credential requests,
+        # unknown payment links, outlandish promises), whoever drafts.
+        hits, poisoned = clean_sources([h for h in request.hits if h.chunk.brand == request.brand],
+                                       self.checks.allowed_domains(request.brand, request.profile))
         # Whatever a helpdesk or a caller put in the name field reaches the greeting only if it is a name.
         name = plausible_name(request.customer_name)
         request = replace(request, hits=hits, customer_name=name)

@@ -37,7 +37,7 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+[@＠]([\w-]+(?:\.[\w-]+)+)")
 _SECRET = (
     r"(?:(?:account |online banking |bank |login |your )?pass(?:word|code|phrase)s?|\bpins?\b(?: code| number)?"
     r"|cvv2?|cvc|security code|one[- ]time (?:pass)?code|\botp\b|2fa code|verification code|login (?:details|credentials)"
-    r"|credentials|bank login|full card number|card number and (?:cvv|cvc|expiry|security code)|card details"
+    r"|credentials|(?:online )?bank(?:ing)? (?:login|password|details|credentials)|full card number|card number and (?:cvv|cvc|expiry|security code)|card details"
     r"|social security number|\bssn\b|seed phrase|recovery phrase|private key"
     r"|mật khẩu|mã pin|mã otp|mã xác (?:nhận|thực|minh)|số thẻ|mã cvv|thông tin đăng nhập"
     r"|密码|验证码|动态码|安全码|银行卡号|卡号|登录信息|支付密码)"
@@ -82,8 +82,8 @@ _MARKERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)\b(?:instant(?:ly)?|immediately|right away|within (?:\d{1,3}|an?) (?:minutes?|hours?))\b"
                r"|ngay lập tức|trong (?:vòng )?\d{1,3} (?:phút|giờ)|立即|马上|\d{1,3}\s?(?:分钟|小时)内"),
     re.compile(r"(?i)\b(?:for life|forever|lifetime)\b|trọn đời|mãi mãi|终身|永久"),
-    re.compile(r"(?i)\b(?:plus|and an? extra|bonus of|on top)\b[^.!?\n]{0,20}?(?:[$€£¥₫]\s?\d|\d[\d,.]*\s?(?:usd|eur|dollars?))"
-               r"|cộng thêm|thêm \d|额外|另加|外加"),
+    re.compile(r"(?i)\b(?:plus|and an? extra|on top)\b[^.!?\n]{0,20}?(?:[$€£¥₫]\s?\d|\d[\d,.]*\s?(?:usd|eur|dollars?|%))"
+               r"|\bbonus\b|cộng thêm|thêm \d|tiền thưởng|额外|另加|外加|奖金"),
     re.compile(r"(?i)\b(?:double[ds]?|doubled|triple[ds]?|twice|2x|3x)\b|gấp (?:đôi|ba|hai)|翻倍|双倍|加倍|三倍"),
     re.compile(r"\b100\s?%"),
 )

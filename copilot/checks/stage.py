@@ -126,8 +126,8 @@ class CheckStage:
         texts = [s.text for s in sources] + ctx.support
 
         # Before the customer's data is back: their own e-mail is not an unknown link.
-        allowed = {d.lower() for d in ctx.profile.allowed_domains} | domains_of(s.url or "" for s in sources) \
-            | domains_of(c.url or "" for c in kept) | (self.domains(ctx.brand) if self.domains else set())
+        allowed = self.allowed_domains(ctx.brand, ctx.profile) | domains_of(s.url or "" for s in sources) \
+            | domains_of(c.url or "" for c in kept)
         w.body, removed = strip_unknown_links(w.body, allowed)
         if removed:
             w.flag(Flag.UNKNOWN_LINK_REMOVED)
@@ -169,6 +169,10 @@ class CheckStage:
     def _not_empty(w: _Work, strict: bool, reason: str) -> None:
         if not w.body.strip() and strict:
             raise DraftRejected(reason)
+
+    def allowed_domains(self, brand: str, profile: BrandProfile) -> set[str]:
+        """The brand's domains: its profile's ``allowed_domains`` and those learned from its articles."""
+        return {d.lower() for d in profile.allowed_domains} | (self.domains(brand) if self.domains else set())
 
     def _promises(self, w: _Work, ctx: CheckContext) -> None:
         kb = [s.text for sid, s in ctx.sources.items() if sid.startswith("article:")]
