@@ -25,14 +25,18 @@ from copilot.guardrails import screen
 __all__ = ["allowed_host", "credential_request", "domains_of", "hosts_in", "outlandish_promise", "poison_reasons",
            "promise_markers", "site_of", "suspicious_links"]
 
-# Scheme links; "www." links; and bare host names with a common top-level domain ("evil.example/claim").
-_URL = re.compile(r"(?i)\bhttps?://([^\s/?#)\]>\"'<，。]+)[^\s)\]>\"'<，。]*")
-_WWW = re.compile(r"(?i)(?<![\w.@/-])(www(?:\.[a-z0-9-]+)+)")
+# Links with a scheme, "www." links, e-mail addresses (full-width ＠ too) and bare host names with a
+# common top-level domain ("evil.example/claim"), in one pass. Only a scheme link may start inside a
+# token; the others start where a run of address characters starts, so each run is scanned once.
 _TLDS = ("com|net|org|info|biz|io|co|app|dev|xyz|top|online|site|shop|store|link|click|live|me|ly|gl|to|cc|ws|ru"
          "|cn|vn|uk|us|de|fr|es|it|nl|eu|in|jp|kr|tk|ml|ga|cf|gq|pw|su|example|test|invalid|local")
-_BARE = re.compile(rf"(?i)(?<![\w.@/-])((?:[a-z0-9-]+\.)+(?:{_TLDS}))(?![\w-])")
-# The local part can only start where a run of address characters starts: one scan per run.
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+[@＠]([\w-]+(?:\.[\w-]+)+)")
+_HOSTS = re.compile(
+    r"(?i)\bhttps?://(?P<url>[^\s/?#)\]>\"'<，。]+)[^\s)\]>\"'<，。]*"
+    r"|(?<![\w.+-])[\w.+-]+[@＠](?P<email>[\w-]+(?:\.[\w-]+)+)"
+    r"|(?<![\w.@/-])(?P<www>www(?:\.[a-z0-9-]+)+)"
+    rf"|(?<![\w.@/-])(?P<bare>(?:[a-z0-9-]+\.)+(?:{_TLDS}))(?![\w-])"
+)
+_CONTEXT = 120  # characters around a link that say what it is for
 
 _SECRET = (
     r"(?:(?:account |online banking |bank |login |your )?pass(?:word|code|phrase)s?|\bpins?\b(?: code| number)?"
@@ -98,16 +102,25 @@ def _sentences(text: str) -> Iterator[str]:
             yield part
 
 
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence a link stands in (at most ``_CONTEXT`` characters either side)."""
+    before = text[max(0, start - _CONTEXT): start]
+    cuts = list(_SENTENCE_END.finditer(before))
+    before = before[cuts[-1].end():] if cuts else before
+    after = text[end: end + _CONTEXT]
+    cut = _SENTENCE_END.search(after)
+    return before + text[start:end] + (after[: cut.start()] if cut else after)
+
+
 def hosts_in(text: str) -> list[tuple[str, str]]:
     """(host, the link or address as written) for every link and e-mail address in ``text``."""
-    out = [(m.group(1), m.group(0)) for m in _URL.finditer(text)]
-    rest = _URL.sub(" ", text)
-    out += [(m.group(1), m.group(0)) for m in _EMAIL.finditer(rest)]
-    rest = _EMAIL.sub(" ", rest)
-    out += [(m.group(1), m.group(0)) for m in _WWW.finditer(rest)]
-    rest = _WWW.sub(" ", rest)
-    out += [(m.group(1), m.group(0)) for m in _BARE.finditer(rest)]
-    return [(_host(h), raw) for h, raw in out]
+    return [(_host(host), raw) for host, raw, _ in _hosts(text)]
+
+
+def _hosts(text: str) -> list[tuple[str, str, int]]:
+    # A sentence's full stop after a link is not part of it.
+    return [(next(g for g in m.group("url", "email", "www", "bare") if g), m.group(0).rstrip(".,;:!?"), m.start())
+            for m in _HOSTS.finditer(text)]
 
 
 def _host(host: str) -> str:
@@ -157,6 +170,8 @@ def allowed_host(host: str, allowed: Iterable[str]) -> bool:
 def credential_request(text: str) -> str | None:
     """The words asking for a password, code or card details, if ``text`` asks for them (a sentence
     that says the brand will *never* ask does not)."""
+    if not _CREDENTIAL.search(text):  # one pass first: most text asks for nothing
+        return None
     for sentence in _sentences(text):
         for m in _CREDENTIAL.finditer(sentence):
             if not _NEGATED.search(sentence[max(0, m.start() - _NEGATION_REACH): m.start()]):
@@ -166,15 +181,14 @@ def credential_request(text: str) -> str | None:
 
 def suspicious_links(text: str, allowed: Iterable[str], *, any_link: bool = False) -> list[str]:
     """Links and addresses at domains not in ``allowed``: every e-mail address, and every link that
-    takes money or credentials (or, with ``any_link``, every link)."""
+    takes money or credentials, by its address or the words around it (or, with ``any_link``, every link)."""
     allowed = set(allowed)
     out = []
-    for sentence in _sentences(text):
-        for host, raw in hosts_in(sentence):
-            if allowed_host(host, allowed):
-                continue
-            if any_link or "@" in raw or "＠" in raw or _SENSITIVE.search(sentence):
-                out.append(host)
+    for host, raw, start in _hosts(text):
+        if allowed_host(host, allowed):
+            continue
+        if any_link or "@" in raw or "＠" in raw or _SENSITIVE.search(_sentence_around(text, start, start + len(raw))):
+            out.append(_host(host))
     return list(dict.fromkeys(out))
 
 
@@ -185,6 +199,8 @@ def promise_markers(sentence: str) -> list[re.Pattern[str]]:
 
 def outlandish_promise(text: str) -> str | None:
     """A refund-like sentence promising what no policy does, if ``text`` has one."""
+    if not (_MONEYISH.search(text) or _PERCENT.search(text)):
+        return None
     for sentence in _sentences(text):
         over_100 = any(int(p) > 100 for p in _PERCENT.findall(sentence))
         if not (_MONEYISH.search(sentence) or over_100):

@@ -59,7 +59,10 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | LoadIssue]]:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", hint="check the path") from exc
     with fh:
-        # Bytes, decoded line by line: one line that is not UTF-8 (or a binary file) costs that line only.
+        if b"\x00" in fh.peek(8192)[:8192]:  # text never holds NUL bytes
+            yield 1, LoadIssue(str(path), "a binary file, not JSON lines", "pass a .jsonl text file")
+            return
+        # Bytes, decoded line by line: one line that is not UTF-8 costs that line only.
         for lineno, raw in enumerate(fh, 1):
             try:
                 line = raw.decode("utf-8")
@@ -178,14 +181,16 @@ def load_kb(path: Path) -> Loaded:
     if path.is_file() and path.suffix.lower() == ".json":
         _load_helpcenter_json(path, out)
         return out
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
     root = path if path.is_dir() else path.parent
     inside = root.resolve()
     for f in files:
         if path.is_dir() and not f.resolve().is_relative_to(inside):
             # A link out of the folder would index (and let anyone search) whatever it points at.
-            out.skipped.append((f.as_posix(), "symbolic link to a file outside the knowledge base folder"))
+            out.skipped.append((f.as_posix(), "symbolic link to outside the knowledge base folder"))
             continue
+        if not f.is_file():
+            continue  # a link to a folder inside: its files are read where they are
         if f.suffix.lower() not in KB_SUFFIXES:
             if path.is_file():
                 out.issues.append(LoadIssue(str(f), f"unsupported file type {f.suffix!r}",
