@@ -179,15 +179,19 @@ def credential_request(text: str) -> str | None:
     return None
 
 
-def suspicious_links(text: str, allowed: Iterable[str], *, any_link: bool = False) -> list[str]:
-    """Links and addresses at domains not in ``allowed``: every e-mail address, and every link that
-    takes money or credentials, by its address or the words around it (or, with ``any_link``, every link)."""
+def suspicious_links(text: str, allowed: Iterable[str], *, any_link: bool = False, emails: bool = True) -> list[str]:
+    """Links and addresses at domains not in ``allowed``: every e-mail address (unless ``emails`` is
+    false), and every link that takes money or credentials, by its address or the words around it
+    (or, with ``any_link``, every link)."""
     allowed = set(allowed)
     out = []
     for host, raw, start in _hosts(text):
         if allowed_host(host, allowed):
             continue
-        if any_link or "@" in raw or "＠" in raw or _SENSITIVE.search(_sentence_around(text, start, start + len(raw))):
+        address = "@" in raw or "＠" in raw
+        if address and not emails:
+            continue
+        if any_link or address or _SENSITIVE.search(_sentence_around(text, start, start + len(raw))):
             out.append(_host(host))
     return list(dict.fromkeys(out))
 
@@ -211,13 +215,14 @@ def outlandish_promise(text: str) -> str | None:
     return None
 
 
-def poison_reasons(*, trusted: str = "", reused: str = "", allowed: Iterable[str] = ()) -> list[str]:
+def poison_reasons(*, trusted: str = "", reused: str = "", allowed: Iterable[str] = (), emails: bool = True) -> list[str]:
     """Why a source must not be used (empty when it may).
 
     ``reused`` is text that can reach a reply word for word (an article, a past agent reply): it is
-    checked for everything. ``trusted``-less customer text (a past ticket's question) is passed as
-    ``trusted`` and only checked for instructions to an assistant: customers quote phishing mails
-    and links when they ask about them."""
+    checked for everything. Customer text (a past ticket's question) is passed as ``trusted`` and
+    only checked for instructions to an assistant: customers quote phishing mails and links when
+    they ask about them. ``emails=False`` when the reused text's addresses are redacted before it is
+    stored (a past agent reply naming the customer's own address is not poison)."""
     reasons = []
     if screen(f"{trusted}\n{reused}").injection:
         reasons.append("instructions addressed to an assistant")
@@ -226,7 +231,7 @@ def poison_reasons(*, trusted: str = "", reused: str = "", allowed: Iterable[str
     asked = credential_request(reused)
     if asked:
         reasons.append(f"asks for credentials ({asked[:60]!r})")
-    hosts = suspicious_links(reused, allowed)
+    hosts = suspicious_links(reused, allowed, emails=emails)
     if hosts:
         reasons.append(f"payment, login or e-mail link to a domain the brand does not use ({', '.join(hosts[:3])})")
     promise = outlandish_promise(reused)

@@ -76,15 +76,17 @@ class Mask:
         self._known = None
         return ph
 
-    def text(self, text: str | None) -> str | None:
-        """The text with personal data replaced: what the redactor finds, and every value this
-        record already knows (a customer's name outside any greeting pattern)."""
+    def text(self, text: str | None, *, find: bool = True) -> str | None:
+        """The text with personal data replaced: what the redactor finds (``find``), and every value
+        this record already knows (a customer's name outside any greeting pattern)."""
         if not text:
             return text
-        r = redact(text, numbered=True)
-        local = {ph: self.placeholder(m.group(1), v) for ph, v in r.entities.items()
-                 if (m := _NUMBERED.fullmatch(ph))}
-        out = _NUMBERED.sub(lambda m: local.get(m.group(0), m.group(0)), r.text)
+        out = text
+        if find:
+            r = redact(text, numbered=True)
+            local = {ph: self.placeholder(m.group(1), v) for ph, v in r.entities.items()
+                     if (m := _NUMBERED.fullmatch(ph))}
+            out = _NUMBERED.sub(lambda m: local.get(m.group(0), m.group(0)), r.text)
         known = self._known_values()
         return known.sub(lambda m: self._by_value[m.group(0)], out) if known is not None else out
 
@@ -108,9 +110,12 @@ class Mask:
             "messages": [m.model_copy(update={"body": self.text(m.body) or ""}) for m in t.messages]})
 
     def suggestion(self, s: Suggestion) -> Suggestion:
+        """A reply holds no personal data but the customer's own, put back by the checks from this very
+        ticket: those values are masked, and nothing else is guessed at (a redactor's false positive in
+        the brand's greeting would make the reply unsendable)."""
         return s.model_copy(update={
-            "reply": self.text(s.reply) or "", "ticket_id": self.text(s.ticket_id),
-            "unsupported_claims": [self.text(c) or "" for c in s.unsupported_claims]})
+            "reply": self.text(s.reply, find=False) or "", "ticket_id": self.text(s.ticket_id),
+            "unsupported_claims": [self.text(c, find=False) or "" for c in s.unsupported_claims]})
 
 
 def _restore_ticket(t: Ticket, entities: dict[str, str]) -> Ticket:

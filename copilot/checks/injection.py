@@ -35,7 +35,7 @@ def clean_sources(hits: Sequence[Hit], allowed: Iterable[str] = ()) -> tuple[lis
 @lru_cache(maxsize=4096)  # the same sources come back for ticket after ticket
 def _poisoned(kind: str, text: str, replies: tuple[str, ...], allowed: frozenset[str]) -> bool:
     if kind == "ticket":  # the customer's words are only data; the agent's replies are reused
-        return bool(poison_reasons(trusted=text, reused="\n\n".join(replies), allowed=allowed))
+        return bool(poison_reasons(trusted=text, reused="\n\n".join(replies), allowed=allowed, emails=False))
     return bool(poison_reasons(reused="\n".join([text, *replies]), allowed=allowed))
 
 
