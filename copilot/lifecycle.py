@@ -34,7 +34,7 @@ from copilot.models import (
     Ticket,
 )
 from copilot.telemetry import AppMetrics
-from copilot.vault import Vault, require_resolved
+from copilot.vault import Vault, require_resolved, same_reply, unresolved_placeholders
 
 __all__ = ["Lifecycle"]
 
@@ -81,9 +81,12 @@ class Lifecycle:
             final_text = s.reply if final_text is None else final_text
             if not final_text.strip():
                 raise InputError("the reply to send is empty", hint="send the draft, or the text the agent wrote")
-            # What was sent decides: the draft's own text is "accepted", anything else "edited".
-            outcome = "accepted" if final_text.strip() == s.reply.strip() else "edited"
-            distance = edit_distance(s.reply, final_text)
+            # What was sent decides: the draft's own text is "accepted", anything else "edited". A draft
+            # whose customer data was not kept is compared with its placeholders standing for that data.
+            same = same_reply(s.reply, final_text)
+            outcome = "accepted" if same else "edited"
+            sent = self.vault.mask_sent(s.id, final_text) if unresolved_placeholders(s.reply) else final_text
+            distance = 0 if same else edit_distance(s.reply, sent)
             ratio = round(distance / max(1, len(s.reply.split())), 4)
         rec = FeedbackRecord(
             suggestion_id=s.id, outcome=outcome, agent=agent, brand=s.brand, channel=channel or shown.channel,

@@ -84,6 +84,7 @@ class DraftPipeline:
                     # The cause (a timeout, a bug in a chain) must be visible to whoever runs the service.
                     log.warning("%s could not draft (%s)", drafter.name, exc.reason, exc_info=exc)
                 else:
+                    _add(usage, draft.usage)  # a rejected draft was paid for all the same
                     flags += exc.flags
                     log.warning("%s's draft was rejected by the checks (%s)", drafter.name, exc.reason)
                 if last:

@@ -31,7 +31,7 @@ from copilot.feedback import Base, FeedbackStore
 from copilot.models import FeedbackRecord, ShownSuggestion, Suggestion, Ticket
 from copilot.pii import redact, restore
 
-__all__ = ["Mask", "Vault", "require_resolved", "unresolved_placeholders"]
+__all__ = ["Mask", "Vault", "require_resolved", "same_reply", "unresolved_placeholders"]
 
 _NUMBERED = re.compile(r"\[([A-Z][A-Z_]*?)_(\d+)\]")
 
@@ -176,6 +176,10 @@ class Vault:
         mask = Mask(self._open(f"suggestion:{rec.suggestion_id}"))
         return rec.model_copy(update={"final_text": mask.text(rec.final_text), "comment": mask.text(rec.comment)})
 
+    def mask_sent(self, suggestion_id: str, text: str) -> str:
+        """A sent text masked like its suggestion's stored reply (to measure the edit between them)."""
+        return Mask(self._open(f"suggestion:{suggestion_id}")).text(text) or text
+
     def mask_ticket(self, ticket: Ticket) -> tuple[Ticket, str]:
         """A masked ticket for a queue, and the key its originals are sealed under."""
         mask = Mask()
@@ -230,6 +234,29 @@ class Vault:
             result = s.execute(delete(_SealedRow).where(_SealedRow.expires_at < _now()))
             s.commit()
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def same_reply(stored: str, sent: str) -> bool:
+    """Is ``sent`` the ``stored`` reply, each placeholder in it standing for one value (the same value
+    wherever the same placeholder appears)? "Hi [NAME_1]," is the reply "Hi Maria," was."""
+    stored, sent = stored.strip(), sent.strip()
+    if stored == sent:
+        return True
+    held = unresolved_placeholders(stored)
+    if not held or len(held) > 3:  # a few short placeholders keep the match cheap (at most 100^3 steps)
+        return False
+    groups: dict[str, str] = {}
+    parts = []
+    for piece in re.split(r"(\[[A-Z][A-Z_]*?_\d+\])", stored):
+        if piece in held:
+            if piece in groups:
+                parts.append(f"(?P={groups[piece]})")
+            else:
+                groups[piece] = f"g{len(groups)}"
+                parts.append(f"(?P<{groups[piece]}>[^\n]{{1,100}}?)")
+        else:
+            parts.append(re.escape(piece))
+    return re.fullmatch("".join(parts), sent) is not None
 
 
 def require_resolved(text: str) -> None:
