@@ -4,12 +4,18 @@ A receiver (the HTTP webhooks) verifies and parses a delivery, then calls ``Copi
 the delivery id is claimed and the job stored, and a worker runs it with retries. A new ticket gets
 a suggestion as an internal note (or, from the generic webhook, POSTed to its ``callback_url``); a
 solved ticket is ingested with personal data removed, so the copilot learns from it.
+
+A delivery is known by several keys (a helpdesk's delivery id, a digest of what was signed, a
+ticket's update time): it is a duplicate when any of them was seen, so a replay with a fresh
+delivery id is still recognised. Keys are stored as digests: a ticket id can be an e-mail address.
+A queued ticket is stored masked (``copilot.vault``), like everything else at rest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
@@ -62,14 +68,18 @@ class HelpdeskEvents:
         outbox.handlers.update({"new_ticket": self._new_ticket, "solved_ticket": self._solved_ticket,
                                 "generic_new": self._generic_new, "generic_solved": self._generic_solved})
 
-    def accept(self, source: str, event: EventKind, *, delivery: str, ticket_id: str | None = None,
+    def accept(self, source: str, event: EventKind, *, delivery: str | Sequence[str], ticket_id: str | None = None,
                ticket: Ticket | None = None, callback_url: str | None = None) -> Accepted:
-        """Store the job for a verified delivery, once per delivery id."""
-        if not self.lifecycle.claim(f"webhook:{source}:{delivery}"):
+        """Store the job for a verified delivery, once: a duplicate when any of its keys was seen."""
+        keys = [delivery] if isinstance(delivery, str) else list(delivery)
+        fresh = [self.lifecycle.claim(f"webhook:{source}:{hashlib.sha256(k.encode()).hexdigest()}") for k in keys]
+        if not all(fresh):
             return Accepted(status="duplicate")
         if ticket is not None:
             kind = "generic_new" if event == "ticket_created" else "generic_solved"
-            payload: dict[str, Any] = {"ticket": ticket.model_dump(mode="json"), "callback_url": callback_url}
+            masked, sealed = self.lifecycle.vault.mask_ticket(ticket)
+            payload: dict[str, Any] = {"ticket": masked.model_dump(mode="json"), "sealed": sealed,
+                                       "callback_url": callback_url}
         else:
             kind = "new_ticket" if event == "ticket_created" else "solved_ticket"
             payload = {"helpdesk": source, "ticket_id": ticket_id}
@@ -95,14 +105,19 @@ class HelpdeskEvents:
         if self.config.learn_from_solved and ticket.is_resolved and ticket.agent_replies():
             self.learn([ticket.model_copy(update={"brand": self._brand(ticket)})])
 
+    def _queued_ticket(self, job: dict[str, Any]) -> Ticket:
+        return self.lifecycle.vault.open_ticket(Ticket.model_validate(job["ticket"]), job.get("sealed"))
+
     def _generic_new(self, job: dict[str, Any]) -> None:
-        ticket = Ticket.model_validate(job["ticket"])
+        ticket = self._queued_ticket(job)
         s = self.suggest(ticket, brand=self._brand(ticket), channel="generic",
                                  context={"source": "generic", "ticket_id": ticket.id})
         if job.get("callback_url"):
             http = self._callback_http or HelpdeskHTTP(job["callback_url"], name="callback")
             http.request("POST", job["callback_url"], json=json.loads(s.model_dump_json()))
+        self.lifecycle.vault.forget(job.get("sealed"))
 
     def _generic_solved(self, job: dict[str, Any]) -> None:
-        ticket = Ticket.model_validate(job["ticket"])
+        ticket = self._queued_ticket(job)
         self._learn(ticket.model_copy(update={"status": ticket.status or "solved"}))
+        self.lifecycle.vault.forget(job.get("sealed"))

@@ -21,13 +21,13 @@ _INJECTION = re.compile(
     r"(instructions|rules|prompts?|messages)"
     r"|\b(reveal|print|show|repeat|leak)\s+(me\s+)?(your|the)\s+(system\s+)?(prompt|instructions|rules)\b"
     r"|\byou are now\b|\bact as\b.{0,40}\b(admin|developer|system)\b|\bsystem prompt\b|\bdeveloper mode\b"
-    r"|\bjailbreak\b|<\s*/?\s*(system|assistant|instructions?|ticket|source|draft)\b[^>]*>|\[\s*/?\s*(system|inst)\s*\]"
+    r"|\bjailbreak\b|<\s*/?\s*(system|assistant|instructions?|ticket|source|draft)\b[^>]{0,200}>|\[\s*/?\s*(system|inst)\s*\]"
     r"|\b(instructions?|note|message|command)\s+(to|for)\s+(the\s+)?(assistant|ai|model|llm|bot|chatbot)\b"
     r"|\b(assistant|ai systems?|the model|llm|chatbot)\s*(:|must\b|should\b|reading this\b)"
     r"|\b(developer|admin|system)\s+(override|mode|rule)\b|\bsystem\s*:|\bforget (your|all|the) (rules|instructions)\b"
     r"|\brespond only with\b|\brepeat this exactly\b"
     r"|\b(reply|respond|answer|output)\s+(only\s+)?(in|as|with)\s+(json|xml|yaml|markdown|code)\b"
-    r"|\b\w*_?(override|admin|debug|sudo)\w*\s*[=:]\s*(true|1|yes|on)\b"
+    r"|\b\w{0,40}?_?(override|admin|debug|sudo)\w{0,40}\s{0,5}[=:]\s{0,5}(true|1|yes|on)\b"
     r"|bỏ qua (mọi|tất cả|các) (hướng dẫn|chỉ dẫn)|hướng dẫn cho ai|忽略(之前|以上|所有)的?(指令|指示|说明)|给ai的指令"
 )
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from copilot.feedback import Base, FeedbackStore
 from copilot.helpdesks.http import RetryableError
+from copilot.pii import redact
 
 __all__ = ["Job", "Outbox"]
 
@@ -96,7 +97,7 @@ class Outbox:
             job = s.get(Job, job_id)
             assert job is not None
             job.attempts += 1
-            job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            job.last_error = redact(f"{type(exc).__name__}: {exc}"[:2000]).text  # errors can quote a ticket
             wait = getattr(exc, "retry_after", None) if isinstance(exc, RetryableError) else None
             if wait is None:
                 wait = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (job.attempts - 1))

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from copilot.checks import CheckContext, Checked, CheckStage, DraftRejected, SourceText, clean_sources
 from copilot.drafting.base import Draft, Drafter, DraftFailed, DraftRequest
 from copilot.flags import Flag
+from copilot.limits import check_budget
 from copilot.models import Hit
+from copilot.names import plausible_name
 
 __all__ = ["DraftPipeline", "Drafted", "sources_of"]
 
@@ -52,14 +54,19 @@ class DraftPipeline:
         self.holding = holding
 
     def run(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Drafted:
-        # Only the ticket's brand, and never a source that carries instructions (a poisoned article
-        # or past ticket), whoever drafts.
-        hits, poisoned = clean_sources([h for h in request.hits if h.chunk.brand == request.brand])
-        request = replace(request, hits=hits)
+        # Only the ticket's brand, and never a poisoned source (instructions, credential requests,
+        # unknown payment links, outlandish promises), whoever drafts.
+        hits, poisoned = clean_sources([h for h in request.hits if h.chunk.brand == request.brand],
+                                       self.checks.allowed_domains(request.brand, request.profile))
+        # Whatever a helpdesk or a caller put in the name field reaches the greeting only if it is a name.
+        name = plausible_name(request.customer_name)
+        request = replace(request, hits=hits, customer_name=name)
         ctx = CheckContext(brand=request.brand, profile=request.profile, sources=sources_of(hits),
                            ticket_text=request.outbound_query or request.query, injected=request.screening.injection,
-                           pii=request.pii, customer_name=request.customer_name)
+                           pii=request.pii, customer_name=name)
         flags: list[str] = [Flag.POISONED_SOURCE_EXCLUDED] if poisoned else []
+        if request.customer_name is None and (request.ticket.customer_name or "").strip():
+            flags.append(Flag.CUSTOMER_NAME_DROPPED)
         if request.screening.signals:
             flags.append(Flag.ESCALATE)
         if request.screening.injection:
@@ -67,6 +74,7 @@ class DraftPipeline:
         usage: dict[str, float] = {}
         for i, drafter in enumerate(self.drafters):
             last = i == len(self.drafters) - 1
+            check_budget(f"drafting with {drafter.name}")
             try:
                 draft = drafter.draft(request, on_partial=on_partial) if on_partial else drafter.draft(request)
                 checked = self._check(draft, ctx, drafter.prompt_text, strict=not last)
@@ -76,6 +84,7 @@ class DraftPipeline:
                     # The cause (a timeout, a bug in a chain) must be visible to whoever runs the service.
                     log.warning("%s could not draft (%s)", drafter.name, exc.reason, exc_info=exc)
                 else:
+                    _add(usage, draft.usage)  # a rejected draft was paid for all the same
                     flags += exc.flags
                     log.warning("%s's draft was rejected by the checks (%s)", drafter.name, exc.reason)
                 if last:

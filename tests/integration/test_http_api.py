@@ -142,7 +142,8 @@ def test_ingest_takes_resolved_tickets_and_skips_open_ones(api: Any) -> None:
             {"author": "agent", "body": "Hold the switch for 10 seconds to reset the dimmer."}]},
         {"id": "N2", "status": "open", "messages": [{"author": "customer", "body": "Hello?"}]}]}
     r = client.post("/v1/tickets", json=body, headers=bearer(ACME))
-    assert r.status_code == 200 and r.json() == {"added": 1, "updated": 0, "unchanged": 0, "skipped": ["N2"]}
+    assert r.status_code == 200 and r.json() == {"added": 1, "updated": 0, "unchanged": 0, "skipped": ["N2"],
+                                                  "quarantined": []}
     hits = client.get("/v1/search", params={"q": "lamp flickers dimmed"}, headers=bearer(ACME)).json()
     assert hits[0]["source_id"] == "ticket:N1"
     assert client.post("/v1/tickets", json={"tickets": []}, headers=bearer(ACME)).status_code == 422
