@@ -28,7 +28,6 @@ from slack_sdk import WebClient
 
 from bench._common import percentile
 from copilot.config import SlackChannel, load_config
-from copilot.feedback import FeedbackStore
 from copilot.integrations.slack.app import SlackCopilot
 from copilot.service import Copilot
 from copilot.settings import Settings
@@ -49,7 +48,7 @@ def main() -> None:
     texts = [json.loads(line)["messages"][0]["body"] for line in
              (demo / "tickets.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     with mock_slack() as mock:
-        slack = SlackCopilot(cp, FeedbackStore(f"sqlite:///{data / 'feedback.db'}"), token="xoxb-bench",
+        slack = SlackCopilot(cp, token="xoxb-bench",
                              signing_secret=SECRET, client=WebClient(token="xoxb-bench", base_url=mock.base_url),
                              channels={"C1": SlackChannel(brand="acme")})
         cp.suggest(texts[0], brand="acme")  # warm: model loaded, BM25 built, as in a running service

@@ -122,10 +122,28 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", hint="check the path") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start + 1})", where=str(path),
+                         hint="save the file as UTF-8 (a binary file cannot be read)") from exc
 
 
-def _batch_lines(path: Path) -> list[tuple[int, str]]:
-    return [(n, line) for n, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
+def _batch_lines(path: Path) -> list[tuple[int, str | InputError]]:
+    """Non-blank lines, each decoded on its own: a line that is not UTF-8 is an error for that line only."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", hint="check the path") from exc
+    out: list[tuple[int, str | InputError]] = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            out.append((n, InputError(f"not UTF-8 text (byte {exc.start + 1} of the line)",
+                                      hint="save the file as UTF-8")))
+            continue
+        if text.strip():
+            out.append((n, text))
+    return out
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -160,6 +178,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"    ... and {len(learned) - 20} more (--json lists them all)", file=out)
             print("  hint: they already rank as next actions; describe them under `actions:` in the config "
                   "(id, title, description, when) to set their titles and cues", file=out)
+        if summary.quarantined:
+            print(f"  quarantined {len(summary.quarantined)} (suspicious: not indexed; review them):", file=out)
+        for sid, why in summary.quarantined[:50]:
+            print(f"    {sid}: {why}", file=out)
     for err in summary.errors[:50]:
         print(f"error: {err}", file=sys.stderr)
     if len(summary.errors) > 50:
@@ -174,6 +196,8 @@ def _run_batch(path: Path, handle: Callable[[str], str]) -> int:
         where = f"{path}:{lineno}"
         err: dict[str, str | None]
         try:
+            if isinstance(line, InputError):
+                raise line
             print(handle(line))
         except ValidationError as exc:
             failed += 1
@@ -181,9 +205,9 @@ def _run_batch(path: Path, handle: Callable[[str], str]) -> int:
         except CopilotError as exc:
             failed += 1
             err = {**exc.to_dict(), "where": where}
-        except ValueError as exc:  # JSON syntax
+        except (ValueError, RecursionError) as exc:  # JSON syntax, nesting
             failed += 1
-            err = {"code": "invalid_input", "where": where, "message": str(exc)}
+            err = {"code": "invalid_input", "where": where, "message": str(exc) or type(exc).__name__}
         else:
             sys.stdout.flush()
             continue
@@ -297,7 +321,8 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_logs() -> None:
+def _json_logging() -> None:
+    """Services log one JSON object per line, personal data redacted."""
     import logging
 
     from copilot.integrations.http.observability import JsonFormatter
@@ -312,7 +337,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from copilot.serving import build_service
 
-    _json_logs()
+    _json_logging()
     cp = _copilot(args)
     cp.own_store()  # the embedded index takes one writing process: this one
     app = build_service(cp)
@@ -334,7 +359,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    _json_logs()
+    _json_logging()
     cp = _copilot(args)
     cp.own_store()
     cp.warm_up()
@@ -583,6 +608,7 @@ def cmd_eval_compare(args: argparse.Namespace) -> int:
 def cmd_slack(args: argparse.Namespace) -> int:
     from copilot.integrations.slack import build_app, serve
 
+    _json_logging()
     cp = _copilot(args)
     slack = build_app(cp)
     token = cp.settings.slack_app_token
@@ -799,6 +825,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         field = _loc(exc)
         print(f"error [invalid_config]: setting {field} (COPILOT_{field.upper()}): {exc.errors()[0]['msg']}",
               file=sys.stderr)
+        return 2
+    except (UnicodeError, RecursionError) as exc:  # input no loader anticipated: still an input error
+        print(f"error [invalid_input]: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file or folder given on the command line cannot be read or written
         where = f"{exc.filename}: " if exc.filename else ""

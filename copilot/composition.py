@@ -23,14 +23,18 @@ from copilot.feedback import FeedbackStore
 from copilot.helpdesks import Helpdesk, HelpdeskRegistry
 from copilot.learning import BrandLearning
 from copilot.lifecycle import Lifecycle
+from copilot.limits import Limits
 from copilot.ownership import StoreOwner
 from copilot.pipeline import DraftPipeline
+from copilot.retrieval.domains import BrandDomains
 from copilot.retrieval.embeddings import Embedder, make_embedder
+from copilot.retrieval.ingest import Ingestor
 from copilot.retrieval.search import HybridSearcher
 from copilot.retrieval.store import ChromaStore
 from copilot.settings import Settings
 from copilot.signals import EscalationClassifier
 from copilot.telemetry import AppMetrics
+from copilot.vault import Vault
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -136,6 +140,22 @@ class Parts:
         return self.store_owner.writing() if self.store_owner is not None else nullcontext()
 
     @part
+    def limits(self) -> Limits:
+        s = self.settings
+        return Limits(message_chars=s.max_message_chars, ticket_chars=s.max_ticket_chars,
+                      article_chars=s.max_article_chars)
+
+    @part
+    def domains(self) -> BrandDomains:
+        return BrandDomains(self.store, lambda brand: self.config.brand(brand).allowed_domains)
+
+    @part
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.embedder, default_brand=self.config.default_brand or self.settings.default_brand,
+                        known_actions={a.id for a in self.config.action_catalog()}, domains=self.domains,
+                        limits=self.limits)
+
+    @part
     def searcher(self) -> HybridSearcher:
         return HybridSearcher(self.store, self.embedder, cache_dir=self.settings.data_dir / "lexical")
 
@@ -174,7 +194,7 @@ class Parts:
 
     @part
     def checks(self) -> CheckStage:
-        return CheckStage(self.grounding)
+        return CheckStage(self.grounding, domains=self.domains.allowed)
 
     @part
     def pipeline(self) -> DraftPipeline:
@@ -218,8 +238,14 @@ class Parts:
         return self._helpdesks if self._helpdesks is not None else helpdesk_registry(self.settings, self.config)
 
     @part
+    def vault(self) -> Vault:
+        key = self.settings.data_key
+        return Vault(self.feedback, key=key.get_secret_value() if key else None,
+                     retention_hours=self.settings.data_retention_hours)
+
+    @part
     def lifecycle(self) -> Lifecycle:
-        return Lifecycle(self.feedback, self.helpdesks, self.metrics)
+        return Lifecycle(self.feedback, self.helpdesks, self.metrics, self.vault)
 
     @part
     def outbox(self) -> Outbox:

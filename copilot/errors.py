@@ -19,6 +19,8 @@ __all__ = [
     "NotFoundError",
     "PromptError",
     "StoreError",
+    "TimeBudgetError",
+    "TooLargeError",
     "UnavailableError",
     "UnknownBrandError",
 ]
@@ -47,6 +49,18 @@ class InputError(CopilotError):
     """Bad user input: a file, a line, a field."""
 
     code = "invalid_input"
+
+
+class TooLargeError(InputError):
+    """A message, ticket or article over the configured size limit."""
+
+    code = "payload_too_large"
+
+
+class TimeBudgetError(CopilotError):
+    """The request ran past its time budget and was stopped."""
+
+    code = "timeout"
 
 
 class ConfigError(CopilotError):

@@ -1,11 +1,16 @@
 """Helpdesk events, handled by the application layer as durable jobs.
 
 A receiver (the HTTP webhooks) verifies and parses a delivery, then calls ``Copilot.accept_event``:
-the delivery id and its job are stored in one transaction (a retried delivery is a duplicate, and
-no delivery is ever recorded without its job), and one worker runs it with retries. A new ticket
-gets a suggestion as an internal note (or, from the generic webhook, POSTed to its
+the delivery's keys and its job are stored in one transaction (a retried delivery is a duplicate,
+and no delivery is ever recorded without its job), and one worker runs it with retries. A new
+ticket gets a suggestion as an internal note (or, from the generic webhook, POSTed to its
 ``callback_url``); a solved ticket is ingested with personal data removed, so the copilot learns
 from it.
+
+A delivery is known by several keys (a helpdesk's delivery id, a digest of what was signed, a
+ticket's update time): it is a duplicate when any of them was seen, so a replay with a fresh
+delivery id is still recognised. Keys are stored as digests: a ticket id can be an e-mail address.
+A queued ticket is stored masked (``copilot.vault``), like everything else at rest.
 
 A job can run more than once (its worker died mid-job), so what it sends is made idempotent: an
 internal note carries the job's key as a marker, and a run that is not the first looks for it
@@ -14,8 +19,9 @@ before posting; a callback carries the key as ``Idempotency-Key`` for the receiv
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
@@ -23,6 +29,7 @@ from pydantic import BaseModel
 from copilot.config import HelpdeskConfig
 from copilot.helpdesks import HelpdeskHTTP, HelpdeskRegistry, NoteLookup
 from copilot.jobs import JobRun, LeaseLost, Outbox
+from copilot.lifecycle import Lifecycle
 from copilot.models import Suggestion, Ticket
 
 __all__ = ["EventKind", "HelpdeskEvents", "note_marker", "note_text"]
@@ -63,25 +70,29 @@ class HelpdeskEvents:
     """The jobs behind helpdesk events, registered on the outbox: they draft with ``suggest`` and
     learn with ``learn`` (the facade's own operations)."""
 
-    def __init__(self, *, outbox: Outbox, helpdesks: HelpdeskRegistry, config: HelpdeskConfig,
+    def __init__(self, *, outbox: Outbox, lifecycle: Lifecycle, helpdesks: HelpdeskRegistry, config: HelpdeskConfig,
                  default_brand: str, suggest: Suggest, learn: Callable[[list[Ticket]], object],
                  callback_http: HelpdeskHTTP | None = None) -> None:
-        self.outbox, self.helpdesks, self.config = outbox, helpdesks, config
+        self.outbox, self.lifecycle, self.helpdesks, self.config = outbox, lifecycle, helpdesks, config
         self.default_brand, self.suggest, self.learn = default_brand, suggest, learn
         self._callback_http = callback_http
         outbox.handlers.update({"new_ticket": self._new_ticket, "solved_ticket": self._solved_ticket,
                                 "generic_new": self._generic_new, "generic_solved": self._generic_solved})
 
-    def accept(self, source: str, event: EventKind, *, delivery: str, ticket_id: str | None = None,
+    def accept(self, source: str, event: EventKind, *, delivery: str | Sequence[str], ticket_id: str | None = None,
                ticket: Ticket | None = None, callback_url: str | None = None) -> Accepted:
-        """Store the job for a verified delivery, once per delivery id."""
+        """Store the job for a verified delivery, once: a duplicate when any of its keys was seen."""
+        keys = [delivery] if isinstance(delivery, str) else list(delivery)
+        digests = [f"webhook:{source}:{hashlib.sha256(k.encode()).hexdigest()}" for k in keys]
         if ticket is not None:
             kind = "generic_new" if event == "ticket_created" else "generic_solved"
-            payload: dict[str, Any] = {"ticket": ticket.model_dump(mode="json"), "callback_url": callback_url}
+            masked, sealed = self.lifecycle.vault.mask_ticket(ticket)
+            payload: dict[str, Any] = {"ticket": masked.model_dump(mode="json"), "sealed": sealed,
+                                       "callback_url": callback_url}
         else:
             kind = "new_ticket" if event == "ticket_created" else "solved_ticket"
             payload = {"helpdesk": source, "ticket_id": ticket_id}
-        job = self.outbox.put(kind, payload, delivery=f"webhook:{source}:{delivery}")
+        job = self.outbox.put(kind, payload, delivery=digests)
         return Accepted(status="duplicate") if job is None else Accepted(status="accepted", job=job)
 
     def _brand(self, ticket: Ticket) -> str:
@@ -120,9 +131,12 @@ class HelpdeskEvents:
         if self.config.learn_from_solved and ticket.is_resolved and ticket.agent_replies():
             self.learn([ticket.model_copy(update={"brand": self._brand(ticket)})])
 
+    def _queued_ticket(self, job: dict[str, Any]) -> Ticket:
+        return self.lifecycle.vault.open_ticket(Ticket.model_validate(job["ticket"]), job.get("sealed"))
+
     def _generic_new(self, run: JobRun) -> dict[str, Any]:
         job = run.payload
-        ticket = Ticket.model_validate(job["ticket"])
+        ticket = self._queued_ticket(job)
         s = self.suggest(ticket, brand=self._brand(ticket), channel="generic",
                          context={"source": "generic", "ticket_id": ticket.id})
         if job.get("callback_url"):
@@ -131,11 +145,13 @@ class HelpdeskEvents:
             # The same key on every attempt: the receiver keeps the first and drops repeats.
             http.request("POST", job["callback_url"], json=json.loads(s.model_dump_json()),
                          headers={"Idempotency-Key": run.key})
+        self.lifecycle.vault.forget(job.get("sealed"))
         return {"suggestion_id": s.id}
 
     def _generic_solved(self, run: JobRun) -> None:
-        ticket = Ticket.model_validate(run.payload["ticket"])
+        ticket = self._queued_ticket(run.payload)
         self._learn(ticket.model_copy(update={"status": ticket.status or "solved"}))
+        self.lifecycle.vault.forget(run.payload.get("sealed"))
 
 
 def _still_owned(run: JobRun) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -158,11 +158,13 @@ class FeedbackStore:
 
     # --- idempotency ---------------------------------------------------------------------------
 
-    def first_time(self, key: str, *rows: Base) -> bool:
-        """Record a delivery id; False when it was seen before (a retry: do nothing again). ``rows``
-        (the delivery's job) commit in the same transaction: never a recorded delivery without them."""
+    def first_time(self, key: str | Sequence[str], *rows: Base) -> bool:
+        """Record a delivery's keys; False when any was seen before (a retry or a replay: do nothing
+        again). ``rows`` (the delivery's job) commit in the same transaction: never a recorded delivery
+        without them."""
+        keys = [key] if isinstance(key, str) else list(dict.fromkeys(key))
         with self.session() as s:
-            s.add(_EventRow(key=key[:255]))
+            s.add_all(_EventRow(key=k[:255]) for k in keys)
             s.add_all(rows)
             try:
                 s.commit()

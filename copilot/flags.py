@@ -26,6 +26,9 @@ class Flag(StrEnum):
     LEFTOVER_REMOVED = "leftover_removed"
     ASKS_GIVEN_REMOVED = "asks_given_removed"
     REWRITE_UNSUPPORTED = "rewrite_unsupported"
+    CREDENTIAL_REQUEST_REMOVED = "credential_request_removed"
+    UNSUPPORTED_PROMISE_REMOVED = "unsupported_promise_removed"
+    CUSTOMER_NAME_DROPPED = "customer_name_dropped"
 
 
 # What the agent should understand from each flag (the README's flag table says the same).
@@ -43,7 +46,9 @@ FLAG_HELP: dict[Flag, str] = {
     Flag.WRONG_LANGUAGE: "the LLM answered in another language than the customer's; its draft was rejected",
     Flag.INVALID_CITATION_REMOVED: "a citation named a source that was not retrieved for this ticket; it was removed",
     Flag.UNKNOWN_LINK_REMOVED: "a sentence linked to a domain outside the brand and its cited sources; it was removed",
-    Flag.POISONED_SOURCE_EXCLUDED: "a retrieved source carried instructions; it was not used",
+    Flag.POISONED_SOURCE_EXCLUDED: "a retrieved source was poisoned (instructions to an assistant, a credential "
+                                   "request, a payment or login link to an unknown domain, an outlandish promise); "
+                                   "it was not used",
     Flag.PROMPT_LEAK_REMOVED: "a sentence repeated the assistant's instructions; it was removed",
     Flag.INJECTED_TEXT_REMOVED: "a sentence repeated text the ticket tried to plant; it was removed",
     Flag.OTHER_CUSTOMER_DATA_REMOVED: "a sentence held another customer's personal data; it was removed",
@@ -52,4 +57,9 @@ FLAG_HELP: dict[Flag, str] = {
     Flag.ASKS_GIVEN_REMOVED: "a question asked for details the customer already gave (order number, device, "
                              "address, photo...); it was removed",
     Flag.REWRITE_UNSUPPORTED: "this rewrite needs an LLM; the reply is unchanged",
+    Flag.CREDENTIAL_REQUEST_REMOVED: "a sentence asked the customer for a password, a code or card details; it was removed",
+    Flag.UNSUPPORTED_PROMISE_REMOVED: "an amount, or a refund or compensation promise, that no help-center article "
+                                      "states was removed (a past reply alone does not make it policy)",
+    Flag.CUSTOMER_NAME_DROPPED: "the customer's name did not look like a name (a link, digits, a sentence); "
+                                "the greeting does not use it",
 }

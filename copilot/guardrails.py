@@ -14,20 +14,20 @@ from dataclasses import dataclass, field
 from copilot.models import EscalationSignal, Sentiment
 from copilot.signals import Signals, cue_signals
 
-__all__ = ["Screening", "screen"]
+__all__ = ["Screening", "injected_text", "screen"]
 
 _INJECTION = re.compile(
     r"(?i)(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier)\s+"
     r"(instructions|rules|prompts?|messages)"
     r"|\b(reveal|print|show|repeat|leak)\s+(me\s+)?(your|the)\s+(system\s+)?(prompt|instructions|rules)\b"
     r"|\byou are now\b|\bact as\b.{0,40}\b(admin|developer|system)\b|\bsystem prompt\b|\bdeveloper mode\b"
-    r"|\bjailbreak\b|<\s*/?\s*(system|assistant|instructions?|ticket|source|draft)\b[^>]*>|\[\s*/?\s*(system|inst)\s*\]"
+    r"|\bjailbreak\b|<\s*/?\s*(system|assistant|instructions?|ticket|source|draft)\b[^>]{0,200}>|\[\s*/?\s*(system|inst)\s*\]"
     r"|\b(instructions?|note|message|command)\s+(to|for)\s+(the\s+)?(assistant|ai|model|llm|bot|chatbot)\b"
     r"|\b(assistant|ai systems?|the model|llm|chatbot)\s*(:|must\b|should\b|reading this\b)"
     r"|\b(developer|admin|system)\s+(override|mode|rule)\b|\bsystem\s*:|\bforget (your|all|the) (rules|instructions)\b"
     r"|\brespond only with\b|\brepeat this exactly\b"
     r"|\b(reply|respond|answer|output)\s+(only\s+)?(in|as|with)\s+(json|xml|yaml|markdown|code)\b"
-    r"|\b\w*_?(override|admin|debug|sudo)\w*\s*[=:]\s*(true|1|yes|on)\b"
+    r"|\b\w{0,40}?_?(override|admin|debug|sudo)\w{0,40}\s{0,5}[=:]\s{0,5}(true|1|yes|on)\b"
     r"|bỏ qua (mọi|tất cả|các) (hướng dẫn|chỉ dẫn)|hướng dẫn cho ai|忽略(之前|以上|所有)的?(指令|指示|说明)|给ai的指令"
 )
 
@@ -61,3 +61,10 @@ def screen(text: str, *, signals: Signals | None = None) -> Screening:
         out.injection = True
         out.evidence["possible_prompt_injection"] = m.group(0)
     return out
+
+
+def injected_text(text: str) -> str | None:
+    """The words of ``text`` addressed to an assistant, if any: the injection screen alone (sources
+    and sentences need no escalation cues, and on a long text those cost most of ``screen``)."""
+    m = _INJECTION.search(text)
+    return m.group(0) if m else None

@@ -28,7 +28,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -58,6 +58,7 @@ from sqlalchemy.sql import Executable
 
 from copilot.feedback import Base, FeedbackStore, create_schema
 from copilot.helpdesks.http import RetryableError
+from copilot.pii import redact
 from copilot.telemetry import AppMetrics
 
 __all__ = ["Job", "JobRun", "LeaseLost", "Outbox", "OutboxStats"]
@@ -150,9 +151,9 @@ class Outbox:
 
     # --- queueing ------------------------------------------------------------------------------
 
-    def put(self, kind: str, payload: dict[str, Any], *, delivery: str | None = None) -> int | None:
-        """Store a job; with ``delivery``, record that delivery id in the same transaction: None when
-        it was seen before (a retry), and never a recorded delivery without its job."""
+    def put(self, kind: str, payload: dict[str, Any], *, delivery: str | Sequence[str] | None = None) -> int | None:
+        """Store a job; with ``delivery`` (a delivery's keys), record them in the same transaction: None
+        when any was seen before (a retry or a replay), and never a recorded delivery without its job."""
         if kind not in self.handlers:
             raise ValueError(f"no handler for job kind {kind!r}")
         job = Job(kind=kind, payload=payload, status="pending", attempts=0, next_at=_now(), key=uuid.uuid4().hex)
@@ -262,7 +263,7 @@ class Outbox:
             return bool(conn.execute(select(Job.claim).where(Job.id == job_id)).scalar() == token)
 
     def _failed(self, run: JobRun, exc: Exception) -> str:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        error = redact(f"{type(exc).__name__}: {exc}"[:2000]).text  # errors can quote a ticket
         wait = exc.retry_after if isinstance(exc, RetryableError) else None
         if wait is None:
             wait = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (run.attempt - 1))

@@ -9,6 +9,8 @@
 - Sending records the outcome first (a double click cannot send twice), then delivers: through
   the helpdesk registry when the suggestion was shown on a helpdesk ticket, else by the caller's
   own means (a Slack thread). A failed delivery undoes the outcome, so the agent can send again.
+- What is stored holds placeholders for personal data (``copilot.vault``); the originals come back
+  only while an encrypted copy is kept, and a reply still holding placeholders is never sent.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from copilot.models import (
     Ticket,
 )
 from copilot.telemetry import AppMetrics
+from copilot.vault import Vault, require_resolved, same_reply, unresolved_placeholders
 
 __all__ = ["Lifecycle"]
 
@@ -39,14 +42,17 @@ log = logging.getLogger(__name__)
 
 
 class Lifecycle:
-    def __init__(self, store: FeedbackStore, helpdesks: HelpdeskRegistry, metrics: AppMetrics) -> None:
+    def __init__(self, store: FeedbackStore, helpdesks: HelpdeskRegistry, metrics: AppMetrics,
+                 vault: Vault | None = None) -> None:
         self.store, self.helpdesks, self.metrics = store, helpdesks, metrics
+        self.vault = vault or Vault(store)
 
     def save(self, suggestion: Suggestion, ticket: Ticket, *, channel: str, context: dict[str, Any] | None) -> None:
-        self.store.save_suggestion(suggestion, ticket, channel=channel, context=context)
+        masked, masked_ticket = self.vault.mask_shown(suggestion, ticket)
+        self.store.save_suggestion(masked, masked_ticket, channel=channel, context=context)
 
     def get(self, suggestion_id: str, *, brands: Collection[str] | None = None) -> ShownSuggestion:
-        shown = self.store.get_suggestion(suggestion_id)
+        shown = self.vault.open_shown(self.store.get_suggestion(suggestion_id))
         brand = shown.suggestion.brand
         if brands is not None and "*" not in brands and brand and brand not in brands:
             # Another brand's suggestion does not exist for this caller.
@@ -75,9 +81,12 @@ class Lifecycle:
             final_text = s.reply if final_text is None else final_text
             if not final_text.strip():
                 raise InputError("the reply to send is empty", hint="send the draft, or the text the agent wrote")
-            # What was sent decides: the draft's own text is "accepted", anything else "edited".
-            outcome = "accepted" if final_text.strip() == s.reply.strip() else "edited"
-            distance = edit_distance(s.reply, final_text)
+            # What was sent decides: the draft's own text is "accepted", anything else "edited". A draft
+            # whose customer data was not kept is compared with its placeholders standing for that data.
+            same = same_reply(s.reply, final_text)
+            outcome = "accepted" if same else "edited"
+            sent = self.vault.mask_sent(s.id, final_text) if unresolved_placeholders(s.reply) else final_text
+            distance = 0 if same else edit_distance(s.reply, sent)
             ratio = round(distance / max(1, len(s.reply.split())), 4)
         rec = FeedbackRecord(
             suggestion_id=s.id, outcome=outcome, agent=agent, brand=s.brand, channel=channel or shown.channel,
@@ -85,12 +94,13 @@ class Lifecycle:
             prompt_version=s.prompt_version, drafter=s.drafter,
             top_action=s.next_actions[0].id if s.next_actions else None)
         try:
-            stored = self.store.record(rec)
+            stored = self.store.record(self.vault.mask_feedback(rec))
         except ConflictError:
             self.metrics.conflicts.labels(s.brand or "").inc()
             raise
         self.metrics.feedback.labels(s.brand or "", stored.outcome).inc()
-        return stored
+        # The caller gets what the agent wrote; only the stored copy is masked.
+        return stored.model_copy(update={"final_text": final_text, "comment": comment})
 
     def send(self, suggestion_id: str, *, agent: str | None = None, channel: str | None = None,
              final_text: str | None = None, brands: Collection[str] | None = None,
@@ -98,6 +108,7 @@ class Lifecycle:
         """Record a sent reply, then deliver it: to the helpdesk ticket it answers when it was shown on
         one, else through ``deliver`` (the caller's channel). None delivers nothing (the caller did)."""
         shown = self.get(suggestion_id, brands=brands)
+        require_resolved(shown.suggestion.reply if final_text is None else final_text)
         rec = self._record(shown, "accepted", agent=agent, channel=channel, final_text=final_text)
         text = rec.final_text or ""
         helpdesk, ticket_id = shown.context.get("helpdesk"), shown.context.get("ticket_id")

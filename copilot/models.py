@@ -14,6 +14,7 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     model_serializer,
+    model_validator,
 )
 
 __all__ = [
@@ -48,7 +49,28 @@ RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
 SourceId = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
 
 
-class Message(BaseModel):
+def _encodable(value: Any, where: str) -> None:
+    """Text must be valid Unicode: a lone surrogate ("\\ud800" in JSON) breaks every store and log later."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{where or 'text'} holds an invalid character ({value[exc.start]!r}, a lone "
+                             "surrogate): send valid UTF-8 text") from None
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _encodable(v, f"{where}[{i}]")
+
+
+class _ValidText(BaseModel):
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> Any:
+        for name, value in self.__dict__.items():
+            _encodable(value, name)
+        return self
+
+
+class Message(_ValidText):
     model_config = ConfigDict(extra="ignore")
 
     author: Literal["customer", "agent"]
@@ -56,7 +78,7 @@ class Message(BaseModel):
     created_at: str | None = None
 
 
-class Ticket(BaseModel):
+class Ticket(_ValidText):
     """A support ticket in the DESIGN.md shape (contract)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -86,7 +108,7 @@ class Ticket(BaseModel):
         return [m.body for m in self.messages if m.author == "agent" and m.body.strip()]
 
 
-class Article(BaseModel):
+class Article(_ValidText):
     model_config = ConfigDict(extra="ignore")
 
     id: SourceId

@@ -23,7 +23,9 @@ from copilot.drafting.base import Draft, Drafter, DraftFailed, DraftRequest
 from copilot.flags import Flag
 from copilot.guardrails import screen
 from copilot.language import detect_language, reply_language
+from copilot.limits import check_budget
 from copilot.models import Hit, Ticket
+from copilot.names import plausible_name
 from copilot.pii import Redaction, redact
 from copilot.retrieval.search import HybridSearcher
 from copilot.signals import Signals
@@ -99,14 +101,19 @@ class DraftPipeline:
         self.calibration = calibration
 
     def run(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Drafted:
-        # Only the ticket's brand, and never a source that carries instructions (a poisoned article
-        # or past ticket), whoever drafts.
-        hits, poisoned = clean_sources([h for h in request.hits if h.chunk.brand == request.brand])
-        request = replace(request, hits=hits)
+        # Only the ticket's brand, and never a poisoned source (instructions, credential requests,
+        # unknown payment links, outlandish promises), whoever drafts.
+        hits, poisoned = clean_sources([h for h in request.hits if h.chunk.brand == request.brand],
+                                       self.checks.allowed_domains(request.brand, request.profile))
+        # Whatever a helpdesk or a caller put in the name field reaches the greeting only if it is a name.
+        name = plausible_name(request.customer_name)
+        request = replace(request, hits=hits, customer_name=name)
         ctx = CheckContext(brand=request.brand, profile=request.profile, sources=sources_of(hits),
                            ticket_text=request.outbound_query or request.query, injected=request.screening.injection,
-                           pii=request.pii, customer_name=request.customer_name)
+                           pii=request.pii, customer_name=name)
         flags: list[str] = [Flag.POISONED_SOURCE_EXCLUDED] if poisoned else []
+        if request.customer_name is None and (request.ticket.customer_name or "").strip():
+            flags.append(Flag.CUSTOMER_NAME_DROPPED)
         if request.screening.signals:
             flags.append(Flag.ESCALATE)
         if request.screening.injection:
@@ -114,6 +121,7 @@ class DraftPipeline:
         usage: dict[str, float] = {}
         for i, drafter in enumerate(self.drafters):
             last = i == len(self.drafters) - 1
+            check_budget(f"drafting with {drafter.name}")
             try:
                 draft = drafter.draft(request, on_partial=on_partial) if on_partial else drafter.draft(request)
                 checked = self._check(draft, ctx, drafter.prompt_text, strict=not last)
@@ -123,6 +131,7 @@ class DraftPipeline:
                     # The cause (a timeout, a bug in a chain) must be visible to whoever runs the service.
                     log.warning("%s could not draft (%s)", drafter.name, exc.reason, exc_info=exc)
                 else:
+                    _add(usage, draft.usage)  # a rejected draft was paid for all the same
                     flags += exc.flags
                     log.warning("%s's draft was rejected by the checks (%s)", drafter.name, exc.reason)
                 if last:

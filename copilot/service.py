@@ -29,6 +29,7 @@ from copilot.errors import InputError, UnknownBrandError
 from copilot.flags import Flag
 from copilot.helpdesks import HelpdeskRegistry
 from copilot.language import detect_language
+from copilot.limits import check_budget, time_budget
 from copilot.models import (
     Article,
     Evidence,
@@ -201,8 +202,7 @@ class Copilot:
             self.parts.store_owner.hold()
 
     def _ingestor(self) -> Ingestor:
-        return Ingestor(self.parts.store, self.parts.embedder, default_brand=self.default_brand(),
-                        known_actions={a.id for a in self.config.action_catalog()})
+        return self.parts.ingestor
 
     def explain_search(self, query: str, *, brand: str | None = None) -> SearchExplanation:
         """How a query is ranked for a brand: its language, terms and the fusion weights used."""
@@ -225,15 +225,27 @@ class Copilot:
 
     # --- drafting -----------------------------------------------------------------------------
 
+    def accept_ticket(self, ticket: Ticket, *, where: str | None = None, answerable: bool = True) -> str:
+        """The ticket's customer text, once the ticket is within the size limits (TooLargeError) and,
+        when it is to be ``answerable``, has a customer message (InputError)."""
+        self.parts.limits.check_ticket(ticket, where=where)
+        return _require_customer_text(ticket) if answerable else ticket.customer_text()
+
     def suggest(self, ticket: Ticket | str, *, brand: str | None = None, channel: str | None = None,
                 context: dict[str, Any] | None = None,
                 on_partial: Callable[[str], None] | None = None) -> Suggestion:
         """Draft a suggestion. With ``channel`` (where it is shown: "slack", "api", "zendesk"...) it is
         also saved as shown, with ``context`` (where to find it again), so feedback can follow.
-        ``on_partial`` receives the reply so far while a model writes it."""
+        ``on_partial`` receives the reply so far while a model writes it. Raises TooLargeError over
+        the size limits and TimeBudgetError past the request's time budget."""
         if isinstance(ticket, str):
             ticket = Ticket(messages=[Message(author="customer", body=ticket)])
-        _require_customer_text(ticket)
+        with time_budget(self.settings.request_budget_s):
+            return self._suggest(ticket, brand=brand, channel=channel, context=context, on_partial=on_partial)
+
+    def _suggest(self, ticket: Ticket, *, brand: str | None, channel: str | None, context: dict[str, Any] | None,
+                 on_partial: Callable[[str], None] | None) -> Suggestion:
+        self.accept_ticket(ticket)
         p = self.parts
         brand_name = self.resolve_brand(brand or ticket.brand)
         # Loading models and indexes is start-up, not drafting: it is reported apart (once per process).
@@ -247,6 +259,7 @@ class Copilot:
             classify=lambda query: p.signals.classify(
                 query, examples=self.config.escalation_examples_for(brand_name)))
         query, screening, retrieved = request.query, request.screening, request.hits
+        check_budget("drafting")
         drafted = p.pipeline.run(request, on_partial=on_partial)
         checked = drafted.checked
         flags = checked.flags
@@ -278,7 +291,7 @@ class Copilot:
         """
         if isinstance(ticket, str):
             ticket = Ticket(messages=[Message(author="customer", body=ticket)])
-        _require_customer_text(ticket)
+        self.accept_ticket(ticket)
         events: queue.Queue[StreamEvent | BaseException] = queue.Queue()
 
         def work() -> None:
@@ -420,11 +433,12 @@ class Copilot:
         from copilot.events import HelpdeskEvents
 
         p = self.parts
-        return HelpdeskEvents(outbox=p.outbox, helpdesks=p.helpdesks,
+        return HelpdeskEvents(outbox=p.outbox, lifecycle=p.lifecycle, helpdesks=p.helpdesks,
                               config=self.config.helpdesk, default_brand=self.default_brand(), suggest=self.suggest,
                               learn=lambda tickets: self.ingest_records(tickets=tickets))
 
-    def accept_event(self, source: str, event: EventKind, *, delivery: str, ticket_id: str | None = None,
+    def accept_event(self, source: str, event: EventKind, *, delivery: str | Sequence[str],
+                     ticket_id: str | None = None,
                      ticket: Ticket | None = None, callback_url: str | None = None) -> Accepted:
         """Queue the work for a verified helpdesk event, once per delivery id."""
         return self.events.accept(source, event, delivery=delivery, ticket_id=ticket_id, ticket=ticket,

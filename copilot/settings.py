@@ -84,6 +84,18 @@ class Settings(BaseSettings):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
 
+    # Bounds on one request or record: larger ones are refused (HTTP 413; ingest skips the record),
+    # and a request still running after its time budget fails cleanly (HTTP 504).
+    max_message_chars: int = Field(default=20_000, ge=100)
+    max_ticket_chars: int = Field(default=100_000, ge=100)
+    max_article_chars: int = Field(default=2_000_000, ge=1_000)
+    request_budget_s: float = Field(default=30.0, gt=0)
+    # What is kept at rest holds placeholders, never the customer's data. With a key (a Fernet key:
+    # see the README), the originals of a shown suggestion are also kept, encrypted, for this many
+    # hours so a later "Send" can put them back; expired ones are deleted.
+    data_key: SecretStr | None = None
+    data_retention_hours: float = Field(default=72.0, gt=0, le=24 * 365)
+
     # Slack (standard names, no prefix). The app token is only needed for Socket Mode.
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(default=None,

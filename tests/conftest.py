@@ -162,3 +162,12 @@ def pg_url(postgres: str) -> str:
     from tests.postgres import fresh_database
 
     return fresh_database(postgres)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, corpus: dict[str, Path], tmp_path: Path) -> Path:
+    """The CLI on the test corpus: hash embeddings, a fresh data dir, the corpus's config."""
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hash")
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setenv("COPILOT_CONFIG", str(corpus["config"]))
+    return tmp_path

@@ -48,7 +48,8 @@ class Callbacks:
     """Receives the suggestions POSTed to a generic webhook's callback_url, by Idempotency-Key."""
 
     port: int
-    posts: list[str] = field(default_factory=list)
+    posts: list[str] = field(default_factory=list)  # Idempotency-Key of each POST
+    tickets: list[tuple[str, str]] = field(default_factory=list)  # (ticket id, Idempotency-Key) of each POST
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -69,9 +70,11 @@ def callback_receiver() -> Iterator[Callbacks]:
             pass
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            key = self.headers.get("Idempotency-Key") or ""
             with cb.lock:
-                cb.posts.append(self.headers.get("Idempotency-Key") or "")
+                cb.posts.append(key)
+                cb.tickets.append((str(body.get("ticket_id")), key))
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -136,8 +139,8 @@ class Team:
         self.processes.append(p)
         return p
 
-    def serve(self, name: str, *, worker: bool = True, data_dir: Path | None = None) -> Process:
-        port = free_port()
+    def serve(self, name: str, *, worker: bool = True, data_dir: Path | None = None, port: int | None = None) -> Process:
+        port = port or free_port()
         args = ["serve", "--port", str(port)] + ([] if worker else ["--no-worker"])
         return self._start(name, args, port, data_dir)
 

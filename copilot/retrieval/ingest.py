@@ -1,8 +1,9 @@
-"""Incremental ingestion: load -> redact + chunk -> compare content hashes -> embed -> upsert -> publish.
+"""Incremental ingestion: load -> screen -> redact + chunk -> compare content hashes -> embed -> upsert -> publish.
 
 Only new or changed sources are embedded; ``prune`` deletes sources of the
 ingested brands that no longer appear in the inputs. Bad records are reported
-with file and line and never stop the good ones.
+with file and line and never stop the good ones; suspicious ones are quarantined
+(``quarantine.py``). Ids are unique per brand: two brands may both have ``refunds.md``.
 
 Publishing a brand (one metadata write, see ``ChromaStore.bump_version``) names the analyzer its
 BM25 terms were made with and its fusion calibration, refreshed when the brand changed enough
@@ -21,12 +22,15 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from copilot.actions import learned_title
+from copilot.limits import Limits
 from copilot.models import Article, Chunk, Ticket
 from copilot.retrieval.calibration import Calibrator, needs_refresh
 from copilot.retrieval.chunking import article_chunks, ticket_chunks
+from copilot.retrieval.domains import BrandDomains, learned_domains
 from copilot.retrieval.embeddings import Embedder
 from copilot.retrieval.fusion import FusionCalibration
 from copilot.retrieval.lexical import lexical_text
+from copilot.retrieval.quarantine import article_reasons, ticket_reasons
 from copilot.retrieval.sources import Loaded, load_kb, load_tickets
 from copilot.retrieval.store import ChromaStore
 from copilot.text import BM25_ANALYZER, LexicalAnalyzer
@@ -66,6 +70,8 @@ class IngestSummary(BaseModel):
     migrated: list[str] = Field(default_factory=list)      # brands whose BM25 terms were re-made
     calibrated: list[str] = Field(default_factory=list)    # brands whose fusion weights were refreshed
     skipped: list[tuple[str, str]] = Field(default_factory=list)
+    # (source id, why): suspicious sources, not indexed (and removed from the index if they were).
+    quarantined: list[tuple[str, str]] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
     # Most used first. They rank as next actions already; a catalog entry gives them a title and cues.
@@ -78,22 +84,29 @@ class IngestSummary(BaseModel):
         return not self.errors
 
 
+# (brand, source id): the same id in two brands is two sources.
+_Key = tuple[str, str]
+
+
 @dataclass
 class _Plan:
     chunks: list[Chunk] = field(default_factory=list)
-    added: set[str] = field(default_factory=set)
-    updated: set[str] = field(default_factory=set)
+    added: set[_Key] = field(default_factory=set)
+    updated: set[_Key] = field(default_factory=set)
     unchanged: int = 0
 
 
 class Ingestor:
     def __init__(self, store: ChromaStore, embedder: Embedder, *, default_brand: str = "default",
-                 known_actions: Collection[str] = (), analyzer: LexicalAnalyzer = BM25_ANALYZER) -> None:
+                 known_actions: Collection[str] = (), analyzer: LexicalAnalyzer = BM25_ANALYZER,
+                 domains: BrandDomains | None = None, limits: Limits | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.default_brand = default_brand
         self.known_actions = frozenset(known_actions)
         self.analyzer = analyzer
+        self.domains = domains
+        self.limits = limits or Limits()
 
     def load(self, kb: Iterable[Path] = (), tickets: Iterable[Path] = (), *,
              include_unresolved: bool = False) -> Loaded:
@@ -127,36 +140,37 @@ class Ingestor:
                        on_progress: Callable[[int, int], None] | None = None) -> IngestSummary:
         t0 = time.perf_counter()
         summary = IngestSummary()
-        by_source: dict[str, list[Chunk]] = {}
-        for a in articles:
-            chunks = article_chunks(a, brand or a.brand or self.default_brand)
-            self._claim(by_source, chunks, summary)
+        by_source: dict[_Key, list[Chunk]] = {}
+        arts, tks, quarantined = self._admit([(a, brand or a.brand or self.default_brand) for a in articles],
+                                             [(t, brand or t.brand or self.default_brand) for t in tickets], summary)
+        for a, b in arts:
+            self._claim(by_source, article_chunks(a, b), summary)
         learned: dict[str, LearnedAction] = {}
-        for t in tickets:
-            chunks = ticket_chunks(t, brand or t.brand or self.default_brand)
+        for t, b in tks:
+            chunks = ticket_chunks(t, b)
             self._claim(by_source, chunks, summary)
             self._learn(learned, t, chunks[0])
         summary.learned_actions = sorted(learned.values(), key=lambda a: (-a.tickets, a.id))
 
         by_brand: dict[str, list[str]] = {}
-        for sid, chunks in by_source.items():
-            by_brand.setdefault(chunks[0].brand, []).append(sid)
-        stored: dict[str, tuple[str, int]] = {}
+        for b, sid in by_source:
+            by_brand.setdefault(b, []).append(sid)
+        stored: dict[_Key, tuple[str, int]] = {}
         for b, sids in by_brand.items():
-            stored.update(self.store.source_hashes(b, sids))
+            stored.update({(b, sid): v for sid, v in self.store.source_hashes(b, sids).items()})
         plan = _Plan()
-        stale: list[tuple[str, str]] = []
-        for sid, chunks in by_source.items():
-            old = stored.get(sid)
+        stale: list[_Key] = []
+        for key, chunks in by_source.items():
+            old = stored.get(key)
             if old is not None and old[0] == chunks[0].source_hash:
                 plan.unchanged += 1
                 continue
-            (plan.updated if old else plan.added).add(sid)
+            (plan.updated if old else plan.added).add(key)
             if old and old[1] > len(chunks):
-                stale.append((chunks[0].brand, sid))  # fewer sections now: old tail chunks must go
+                stale.append(key)  # fewer sections now: old tail chunks must go
             plan.chunks.extend(chunks)
 
-        changed = {c.brand for c in plan.chunks}
+        changed = {c.brand for c in plan.chunks} | self._unindex(quarantined)
         for b, sid in stale:
             self.store.delete_sources(b, [sid])
         self._embed_and_store(plan.chunks, summary, progress, on_progress)
@@ -164,7 +178,7 @@ class Ingestor:
 
         if prune:
             for b in set(by_brand) or {brand or self.default_brand}:
-                gone = [sid for sid in self.store.sources(b) if sid not in by_source]
+                gone = [sid for sid in self.store.sources(b) if (b, sid) not in by_source]
                 if gone:
                     self.store.delete_sources(b, gone)
                     summary.removed += len(gone)
@@ -175,6 +189,8 @@ class Ingestor:
             summary.migrated += [b] if migrated else []
             summary.calibrated += [b] if calibrated else []
         summary.brands = sorted(changed)
+        if self.domains is not None:
+            self.domains.invalidate()
         summary.seconds = time.perf_counter() - t0
         return summary
 
@@ -188,13 +204,67 @@ class Ingestor:
             if len(entry.examples) < 3:
                 entry.examples.append(chunk.source_id)
 
+    def _admit(self, articles: list[tuple[Article, str]], tickets: list[tuple[Ticket, str]],
+               summary: IngestSummary) -> tuple[list[tuple[Article, str]], list[tuple[Ticket, str]], list[_Key]]:
+        """The records that may be indexed, and the quarantined ones: an oversized or id-less record
+        is an error, a suspicious one is quarantined; neither stops the others."""
+        batch_urls: dict[str, list[str | None]] = {}
+        for a, b in articles:
+            batch_urls.setdefault(b, []).append(a.url)
+        allowed_by_brand: dict[str, set[str]] = {}
+
+        def allowed(b: str) -> set[str]:
+            if b not in allowed_by_brand:
+                known = self.domains.allowed(b) if self.domains is not None else set()
+                allowed_by_brand[b] = known | learned_domains(batch_urls.get(b, []))
+            return allowed_by_brand[b]
+
+        quarantined: list[_Key] = []
+
+        def quarantine(sid: str, b: str, reasons: list[str]) -> None:
+            summary.quarantined.append((sid, f"{'; '.join(reasons)} (brand {b})"))
+            quarantined.append((b, sid))
+
+        kept_articles = []
+        for a, b in articles:
+            problem = self.limits.article_problem(a)
+            if problem:
+                summary.errors.append(f"article:{a.id} ({b}): {problem}; skipped")
+                continue
+            reasons = article_reasons(a, allowed(b))
+            if reasons:
+                quarantine(f"article:{a.id}", b, reasons)
+                continue
+            kept_articles.append((a, b))
+        kept_tickets = []
+        for t, b in tickets:
+            problem = "a ticket without an id cannot be stored" if not t.id.strip() else self.limits.ticket_problem(t)
+            if problem:
+                summary.errors.append(f"ticket:{t.id or '?'} ({b}): {problem}; skipped")
+                continue
+            reasons = ticket_reasons(t, allowed(b))
+            if reasons:
+                quarantine(f"ticket:{t.id}", b, reasons)
+                continue
+            kept_tickets.append((t, b))
+        return kept_articles, kept_tickets, quarantined
+
+    def _unindex(self, quarantined: list[_Key]) -> set[str]:
+        """A source that is suspicious now is not served in an older version either."""
+        changed = set()
+        for b, sid in quarantined:
+            if self.store.source_hashes(b, [sid]):
+                self.store.delete_sources(b, [sid])
+                changed.add(b)
+        return changed
+
     @staticmethod
-    def _claim(by_source: dict[str, list[Chunk]], chunks: list[Chunk], summary: IngestSummary) -> None:
-        sid = chunks[0].source_id
-        if sid in by_source:
-            summary.skipped.append((sid, "duplicate id in this ingest (the first one was kept)"))
+    def _claim(by_source: dict[_Key, list[Chunk]], chunks: list[Chunk], summary: IngestSummary) -> None:
+        key = (chunks[0].brand, chunks[0].source_id)
+        if key in by_source:
+            summary.skipped.append((key[1], f"duplicate id in brand {key[0]!r} in this ingest (the first one was kept)"))
             return
-        by_source[sid] = chunks
+        by_source[key] = chunks
 
     def _embed_and_store(self, chunks: list[Chunk], summary: IngestSummary, progress: bool | None,
                          on_progress: Callable[[int, int], None] | None) -> None:

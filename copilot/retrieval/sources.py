@@ -55,11 +55,21 @@ def _validation_message(exc: ValidationError) -> str:
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | LoadIssue]]:
     """Yield (line number, object) or (line number, issue) for each non-blank line."""
     try:
-        fh = path.open(encoding="utf-8")
+        fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", hint="check the path") from exc
     with fh:
-        for lineno, line in enumerate(fh, 1):
+        if b"\x00" in fh.peek(8192)[:8192]:  # text never holds NUL bytes
+            yield 1, LoadIssue(str(path), "a binary file, not JSON lines", "pass a .jsonl text file")
+            return
+        # Bytes, decoded line by line: one line that is not UTF-8 costs that line only.
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield lineno, LoadIssue(f"{path}:{lineno}", f"not UTF-8 text (byte {exc.start + 1} of the line)",
+                                        "save the file as UTF-8")
+                continue
             if not line.strip():
                 continue
             try:
@@ -68,10 +78,26 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | LoadIssue]]:
                 yield lineno, LoadIssue(f"{path}:{lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})",
                                         "each line must be one JSON object")
                 continue
+            except RecursionError:
+                yield lineno, LoadIssue(f"{path}:{lineno}", "JSON nested too deeply", "flatten the record")
+                continue
             if not isinstance(obj, dict):
                 yield lineno, LoadIssue(f"{path}:{lineno}", f"expected a JSON object, got {type(obj).__name__}")
                 continue
             yield lineno, obj
+
+
+def _json_document(path: Path, out: Loaded, hint: str = "") -> Any:
+    """One JSON document, or None with the problem recorded (not UTF-8, not JSON, nested too deeply)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        out.issues.append(LoadIssue(str(path), f"not UTF-8 text (byte {exc.start + 1})", "save the file as UTF-8"))
+    except json.JSONDecodeError as exc:
+        out.issues.append(LoadIssue(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})", hint))
+    except RecursionError:
+        out.issues.append(LoadIssue(str(path), "JSON nested too deeply", hint))
+    return None
 
 
 # --- knowledge base -------------------------------------------------------------------------------
@@ -116,10 +142,8 @@ def _article_from_file(path: Path, root: Path) -> Article:
 
 def _load_helpcenter_json(path: Path, out: Loaded) -> None:
     """A Zendesk Help Center export: ``{"articles": [...]}`` as the API returns it; drafts are skipped."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        out.issues.append(LoadIssue(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})"))
+    doc = _json_document(path, out)
+    if doc is None:
         return
     items = doc.get("articles") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
@@ -157,9 +181,16 @@ def load_kb(path: Path) -> Loaded:
     if path.is_file() and path.suffix.lower() == ".json":
         _load_helpcenter_json(path, out)
         return out
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
     root = path if path.is_dir() else path.parent
+    inside = root.resolve()
     for f in files:
+        if path.is_dir() and not f.resolve().is_relative_to(inside):
+            # A link out of the folder would index (and let anyone search) whatever it points at.
+            out.skipped.append((f.as_posix(), "symbolic link to outside the knowledge base folder"))
+            continue
+        if not f.is_file():
+            continue  # a link to a folder inside: its files are read where they are
         if f.suffix.lower() not in KB_SUFFIXES:
             if path.is_file():
                 out.issues.append(LoadIssue(str(f), f"unsupported file type {f.suffix!r}",
@@ -218,11 +249,8 @@ def _add_record(obj: dict[str, Any], where: str, out: Loaded, *, include_unresol
 
 
 def _load_zendesk_json(path: Path, out: Loaded, *, include_unresolved: bool) -> None:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        out.issues.append(LoadIssue(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})",
-                                    "a .json file must hold one document; use .jsonl for one ticket per line"))
+    doc = _json_document(path, out, "a .json file must hold one document; use .jsonl for one ticket per line")
+    if doc is None:
         return
     if isinstance(doc, dict) and "ticket" in doc:
         doc = {"tickets": [doc["ticket"]], "users": doc.get("users", [])}

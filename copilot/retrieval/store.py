@@ -260,6 +260,16 @@ class ChromaStore:
             for cid, doc, meta in zip(res["ids"], res["documents"] or [], res["metadatas"] or [], strict=True):
                 yield _chunk(cid, doc, meta)
 
+    def article_urls(self, brand: str) -> set[str]:
+        """The URLs of a brand's articles: the domains a brand's replies may link to are learned from
+        them, and every replica reads the same ones from the index."""
+        col = self._col(brand, create=False)
+        if col is None:
+            return set()
+        where = {"$and": [{"kind": "article"}, {"chunk_index": 0}]}
+        return {str(m.get("url")) for res in self._pages(col, where=where, include=["metadatas"])
+                for m in res["metadatas"] or [] if m.get("url")}
+
     def iter_lexical(self, brand: str) -> Iterator[tuple[str, str]]:
         """(chunk id, space-joined lexical tokens) for every chunk of a brand."""
         col = self._col(brand, create=False)

@@ -13,14 +13,6 @@ from copilot.cli import main
 from tests.conftest import TICKETS
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, corpus: dict[str, Path], tmp_path: Path) -> Path:
-    monkeypatch.setenv("COPILOT_EMBEDDER", "hash")
-    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "cli-data"))
-    monkeypatch.setenv("COPILOT_CONFIG", str(corpus["config"]))
-    return tmp_path
-
-
 def ingest(corpus: dict[str, Path]) -> int:
     return main(["ingest", "--kb", str(corpus["kb"]), "--tickets", str(corpus["tickets"])])
 

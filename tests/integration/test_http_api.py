@@ -70,6 +70,17 @@ def test_auth_failures_are_clear_and_write_nothing(api: Any, headers: dict[str, 
     assert store.shown() == 0
 
 
+def test_an_expired_token_tells_the_agent_to_ask_the_admin_and_logs_the_command(
+        api: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client, _ = api
+    with caplog.at_level("WARNING"):
+        r = client.get("/v1/search", params={"q": "refund", "brand": "acme"}, headers=bearer(OLD))
+    error = r.json()["error"]
+    assert r.status_code == 401 and "expired" in error["message"] and "admin" in error["hint"]
+    assert "copilot token create" not in r.text  # the agent in a helpdesk cannot run it
+    assert any("copilot token create" in m and "'old'" in m for m in caplog.messages)
+
+
 def test_a_brand_token_never_reads_or_cites_another_brand(api: Any) -> None:
     client, _ = api
     assert suggest(client, GLOBEX).json()["brand"] == "globex"  # its own brand: no acme evidence cited
@@ -142,7 +153,8 @@ def test_ingest_takes_resolved_tickets_and_skips_open_ones(api: Any) -> None:
             {"author": "agent", "body": "Hold the switch for 10 seconds to reset the dimmer."}]},
         {"id": "N2", "status": "open", "messages": [{"author": "customer", "body": "Hello?"}]}]}
     r = client.post("/v1/tickets", json=body, headers=bearer(ACME))
-    assert r.status_code == 200 and r.json() == {"added": 1, "updated": 0, "unchanged": 0, "skipped": ["N2"]}
+    assert r.status_code == 200 and r.json() == {"added": 1, "updated": 0, "unchanged": 0, "skipped": ["N2"],
+                                                  "quarantined": []}
     hits = client.get("/v1/search", params={"q": "lamp flickers dimmed"}, headers=bearer(ACME)).json()
     assert hits[0]["source_id"] == "ticket:N1"
     assert client.post("/v1/tickets", json={"tickets": []}, headers=bearer(ACME)).status_code == 422

@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from copilot import __version__
@@ -36,6 +37,8 @@ from copilot.errors import (
     ForbiddenError,
     InputError,
     NotFoundError,
+    TimeBudgetError,
+    TooLargeError,
     UnavailableError,
 )
 from copilot.integrations.http.auth import Authenticator
@@ -51,8 +54,10 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("copilot.http")
 SIDEBAR_DIR = Path(__file__).resolve().parent.parent / "sidebar" / "static"
-_STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, ConflictError: 409, InputError: 422,
-           UnavailableError: 503}
+# The application layer stops a request at its budget with a precise message; this is the backstop.
+BUDGET_GRACE_S = 2.0
+_STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, ConflictError: 409, TooLargeError: 413,
+           InputError: 422, UnavailableError: 503, TimeBudgetError: 504}
 # /readyz answers within this even when a dependency hangs (a locked database): it says "timeout".
 READY_TIMEOUT_S = 2.0
 
@@ -80,6 +85,8 @@ class IngestOut(BaseModel):
     updated: int
     unchanged: int
     skipped: list[str]
+    # "ticket:<id>: why": suspicious tickets, not indexed.
+    quarantined: list[str] = Field(default_factory=list)
 
 
 class HitOut(BaseModel):
@@ -92,7 +99,8 @@ class HitOut(BaseModel):
 
 
 class _BodyLimit:
-    """Refuse bodies over the limit before they are read into memory (413), chunked ones included."""
+    """Refuse bodies over the limit before the application sees them (413), chunked ones included:
+    the body is read here, up to the limit, and handed on whole."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -101,34 +109,80 @@ class _BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(self.limit)(scope, receive, send)
+            await _too_large(self.limit, headers)(scope, receive, send)
             return
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             msg = await receive()
+            if msg["type"] != "http.request":
+                break  # the client went away; the application sees an empty body
             seen += len(msg.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
-            return msg
+                await _too_large(self.limit, headers)(scope, receive, send)
+                return
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body"):
+                break
+        body, replayed = b"".join(chunks), False
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(self.limit)(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TimeBudget:
+    """A ``/v1`` request still unanswered after its budget gets a 504 at once, in the documented shape.
+    The application layer stops the work itself at its next stage (``copilot.limits``); this is for a
+    stage that overruns, so no caller waits past the budget and no worker is held by a waiting caller."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        started = abandoned = False
+
+        async def guarded(msg: Message) -> None:
+            nonlocal started
+            if not abandoned:
+                started = True
+                await send(msg)
+
+        task = asyncio.ensure_future(self.app(scope, receive, guarded))
+        done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        if task in done or started:
+            await task
+            return
+        abandoned = True
+        task.add_done_callback(_log_late_failure)
+        log.warning("request over its %.0fs time budget: answered 504, its work stops at its next stage", self.seconds)
+        await _error(504, "timeout", f"the request ran past its time budget of {self.seconds:g}s",
+                     "retry; if it keeps happening, send a shorter ticket or raise COPILOT_REQUEST_BUDGET_S")(
+            scope, receive, send)
 
 
-def _too_large(limit: int) -> JSONResponse:
+def _log_late_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("a request answered 504 failed later: %s", type(task.exception()).__name__)
+
+
+def _too_large(limit: int, headers: dict[bytes, bytes]) -> JSONResponse:
+    # Refused before the request-id middleware runs: the caller's id is kept here too.
+    rid = new_request_id(headers.get(b"x-request-id", b"").decode("latin-1") or None)
     return JSONResponse({"error": {"code": "payload_too_large", "message": f"the request body is over {limit} bytes",
-                                   "hint": "send fewer tickets per request", "request_id": request_id.get()}},
-                        status_code=413)
+                                   "hint": "send fewer or shorter tickets per request", "where": "body",
+                                   "request_id": rid}}, status_code=413, headers={"X-Request-ID": rid})
 
 
 def _error(status: int, code: str, message: str, hint: str | None = None, where: str | None = None,
@@ -187,6 +241,9 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
 
     # --- cross-cutting -------------------------------------------------------------------------
 
+    # Inside the request-id middleware below (added first, so innermost): a 504 carries the request id.
+    api.add_middleware(_TimeBudget, seconds=copilot.settings.request_budget_s + BUDGET_GRACE_S)
+
     @api.middleware("http")
     async def observe(request: Request, call_next: Any) -> Response:
         rid = new_request_id(request.headers.get("x-request-id"))
@@ -222,6 +279,16 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
         if status >= 500:
             log.error("%s", exc)
         return _error(status, exc.code, exc.message, exc.hint, exc.where)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own refusals (a body that is not JSON, an unknown route) in the documented shape.
+        unreadable = exc.status_code == 400
+        code = "invalid_json" if unreadable else {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code,
+                                                                                                 "http_error")
+        message = "the request body is not valid UTF-8 JSON (or is nested too deeply)" if unreadable else str(exc.detail)
+        return _error(exc.status_code, code, message, "send one JSON document, UTF-8 encoded" if unreadable else None,
+                      "body" if unreadable else None)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -284,11 +351,17 @@ def create_app(copilot: Copilot, *, webhooks: bool = True, routes: list[BaseRout
         """Index resolved tickets (personal data is removed first). Unresolved ones are skipped."""
         # Every ticket gets an explicit brand the token covers before anything is written.
         tickets = [t.model_copy(update={"brand": brand_for(p, body.brand or t.brand)}) for t in body.tickets]
+        for i, t in enumerate(tickets):  # refused whole, before anything is written
+            if not t.id.strip():
+                raise InputError("a ticket without an id cannot be stored", where=f"tickets[{i}].id",
+                                 hint='give every ticket its helpdesk id as "id"')
+            copilot.accept_ticket(t, where=f"tickets[{i}]", answerable=False)
         resolved = [t for t in tickets if t.is_resolved]
-        skipped = [t.id or f"#{i}" for i, t in enumerate(tickets) if not t.is_resolved]
+        skipped = [t.id for t in tickets if not t.is_resolved]
         summary = copilot.ingest_records(tickets=resolved) if resolved else None
         return IngestOut(added=summary.added if summary else 0, updated=summary.updated if summary else 0,
-                         unchanged=summary.unchanged if summary else 0, skipped=skipped)
+                         unchanged=summary.unchanged if summary else 0, skipped=skipped,
+                         quarantined=[f"{sid}: {why}" for sid, why in summary.quarantined] if summary else [])
 
     # --- operations -----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import UTC, date, datetime
 
@@ -13,6 +14,7 @@ from copilot.errors import AuthError, ForbiddenError
 __all__ = ["Authenticator", "hash_token", "new_token"]
 
 TOKEN_PREFIX = "cpt_"
+log = logging.getLogger(__name__)
 
 
 def hash_token(token: str) -> str:
@@ -37,10 +39,14 @@ class Authenticator:
             if hmac.compare_digest(t.sha256, digest):
                 today = self._today or datetime.now(UTC).date()
                 if t.expires is not None and t.expires < today:
+                    # The caller is an agent in a helpdesk: the command is for the admin, in the log.
+                    log.warning("refused token %r: it expired on %s (an admin creates a new one with "
+                                "`copilot token create`)", t.name, t.expires)
                     raise AuthError(f"token {t.name!r} expired on {t.expires}",
-                                    hint="create a new one with `copilot token create`")
+                                    hint="ask your admin for a new API token")
                 return t
-        raise AuthError("unknown token", hint="check the token, or create one with `copilot token create`")
+        log.warning("refused an unknown API token (an admin creates tokens with `copilot token create`)")
+        raise AuthError("unknown token", hint="check the token, or ask your admin for a new API token")
 
     @staticmethod
     def check_brand(principal: ApiToken, brand: str) -> None:

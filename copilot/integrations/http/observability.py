@@ -11,6 +11,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from copilot.pii import redact
+
 __all__ = ["JsonFormatter", "Metrics", "error_response", "request_id"]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -32,17 +34,18 @@ class Metrics:
 
 
 class JsonFormatter(logging.Formatter):
-    """Structured logs: one JSON object per line, with the request id of the request being served."""
+    """Structured logs: one JSON object per line, with the request id of the request being served.
+    Messages and tracebacks are redacted: an exception can quote the input that caused it."""
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname.lower(),
-                               "logger": record.name, "msg": record.getMessage(),
+                               "logger": record.name, "msg": redact(record.getMessage()).text,
                                "request_id": getattr(record, "request_id", None) or request_id.get()}
         for key in ("method", "path", "status", "ms", "client"):
             if hasattr(record, key):
                 out[key] = getattr(record, key)
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = redact(self.formatException(record.exc_info)).text
         return json.dumps(out, ensure_ascii=False)
 
 

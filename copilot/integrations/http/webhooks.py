@@ -5,10 +5,17 @@ which claims the delivery id and stores a job; the answer is 202 at once and a w
 work with retries. Payloads (set them up in the helpdesk's trigger / automation):
 
 - Zendesk:   ``{"event": "ticket_created" | "ticket_solved", "ticket_id": "{{ticket.id}}"}``
-- Freshdesk: ``{"event": "ticket_created" | "ticket_solved", "ticket_id": "{{ticket.id}}"}``
-  with the header ``X-Copilot-Secret: <FRESHDESK_WEBHOOK_SECRET>``
+- Freshdesk: ``{"event": "ticket_created" | "ticket_solved", "ticket_id": "{{ticket.id}}",
+  "updated_at": "{{ticket.updated_at}}"}`` with the header ``X-Copilot-Secret: <FRESHDESK_WEBHOOK_SECRET>``
 - generic:   ``{"event": ..., "ticket": {DESIGN.md ticket}, "callback_url": optional}``, signed
   ``X-Copilot-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Copilot-Timestamp>.<body>")>``
+
+Replays: a signed delivery (Zendesk, generic) is known by a digest of what was signed (timestamp and
+body) as well as by its delivery id, which the signature does not cover: a captured delivery sent
+again with a new id is a duplicate, and a stale one is refused. Freshdesk signs nothing and sends
+no delivery id: its deliveries are known by event, ticket and the ticket's update time (the
+``updated_at`` placeholder above), so the same ticket solved twice is two events; without it, by
+event and ticket within ten minutes.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from copilot.errors import AuthError, ConfigError, CopilotError, InputError
+from copilot.errors import AuthError, ConfigError, CopilotError, InputError, TooLargeError
 from copilot.integrations.http.observability import error_response
 from copilot.models import Ticket
 
@@ -36,11 +43,13 @@ if TYPE_CHECKING:
 __all__ = ["HelpdeskEvent", "generic_signature", "webhook_router", "zendesk_signature"]
 
 MAX_SKEW_S = 300
+FRESHDESK_WINDOW_S = 600
 
 
 class HelpdeskEvent(BaseModel):
     event: Literal["ticket_created", "ticket_solved"]
     ticket_id: str
+    updated_at: str | None = None
 
 
 class GenericEvent(BaseModel):
@@ -70,7 +79,8 @@ def _verify_time(ts: str | None) -> None:
 
 # Refused deliveries: HTTP status and metric label by error class.
 _REFUSED: tuple[tuple[type[CopilotError], int, str], ...] = (
-    (AuthError, 401, "unauthorized"), (ConfigError, 404, "disabled"), (InputError, 422, "invalid"))
+    (AuthError, 401, "unauthorized"), (ConfigError, 404, "disabled"), (TooLargeError, 413, "too_large"),
+    (InputError, 422, "invalid"))
 
 
 def webhook_router(copilot: Copilot) -> APIRouter:
@@ -87,12 +97,14 @@ def webhook_router(copilot: Copilot) -> APIRouter:
         body = await request.body()
         h = request.headers
         try:
+            keys: list[str] = []
             if source == "zendesk":
                 ts = h.get("x-zendesk-webhook-signature-timestamp")
                 expected = zendesk_signature(secret(s.zendesk_webhook_secret, "ZENDESK_WEBHOOK_SECRET"), ts or "", body)
                 if not hmac.compare_digest(expected, h.get("x-zendesk-webhook-signature", "")):
                     raise AuthError("bad Zendesk webhook signature")
                 _verify_time(ts)
+                keys.append("signed:" + _digest(ts or "", body))
                 delivery = h.get("x-zendesk-webhook-invocation-id")
             elif source == "freshdesk":
                 if not hmac.compare_digest(secret(s.freshdesk_webhook_secret, "FRESHDESK_WEBHOOK_SECRET"),
@@ -105,16 +117,19 @@ def webhook_router(copilot: Copilot) -> APIRouter:
                 if not hmac.compare_digest(expected, h.get("x-copilot-signature", "")):
                     raise AuthError("bad webhook signature")
                 _verify_time(ts)
+                keys.append("signed:" + _digest(ts or "", body))
                 delivery = h.get("x-copilot-delivery")
             try:
                 data = json.loads(body or b"null")
                 if source == "generic":
                     g = GenericEvent.model_validate(data)
-                    key = f"{g.event}:{g.ticket.id}"
+                    _acceptable(copilot, g)
                 else:
                     e = HelpdeskEvent.model_validate(data)
-                    key = f"{e.event}:{e.ticket_id}"
-            except (ValueError, ValidationError) as exc:
+                    if source == "freshdesk":
+                        when = e.updated_at or f"window:{int(time.time() // FRESHDESK_WINDOW_S)}"
+                        keys.append(f"event:{e.event}:{e.ticket_id}:{when}")
+            except (ValueError, ValidationError, RecursionError) as exc:
                 raise InputError(f"invalid {source} webhook payload: {str(exc).splitlines()[0][:300]}",
                                  hint="see the payload shapes in the README's Helpdesk section") from exc
         except (AuthError, ConfigError, InputError) as exc:
@@ -122,14 +137,14 @@ def webhook_router(copilot: Copilot) -> APIRouter:
             copilot_metrics(request, source, label)
             response: JSONResponse = error_response(status, exc.code, exc.message, exc.hint)
             return response
-        # A retried delivery (same id) is acknowledged and not queued again.
-        delivery_key = delivery or key + ":" + hashlib.sha256(body).hexdigest()
+        if delivery:
+            keys.append(f"delivery:{delivery}")  # a retry that keeps its id, even re-signed
         # The database write runs off the event loop: a slow database never stalls other requests.
         if source == "generic":
-            accepted = await run_in_threadpool(copilot.accept_event, source, g.event, delivery=delivery_key,
+            accepted = await run_in_threadpool(copilot.accept_event, source, g.event, delivery=keys,
                                                ticket=g.ticket, callback_url=g.callback_url)
         else:
-            accepted = await run_in_threadpool(copilot.accept_event, source, e.event, delivery=delivery_key,
+            accepted = await run_in_threadpool(copilot.accept_event, source, e.event, delivery=keys,
                                                ticket_id=e.ticket_id)
         copilot_metrics(request, source, accepted.status)
         if accepted.status == "duplicate":
@@ -146,6 +161,18 @@ def webhook_router(copilot: Copilot) -> APIRouter:
     for source in ("zendesk", "freshdesk", "generic"):
         router.add_api_route(f"/{source}", endpoint(source), methods=["POST"], status_code=202)
     return router
+
+
+def _digest(timestamp: str, body: bytes) -> str:
+    return hashlib.sha256(timestamp.encode() + b"." + body).hexdigest()
+
+
+def _acceptable(copilot: Copilot, g: GenericEvent) -> None:
+    """A generic ticket is refused at the door (not as a failing job): too large, or solved without an id."""
+    if g.event == "ticket_solved" and not g.ticket.id.strip():
+        raise InputError("a solved ticket needs an id to be learned from", where="ticket.id",
+                         hint='add "id" to the ticket')
+    copilot.accept_ticket(g.ticket, where="ticket", answerable=g.event == "ticket_created")
 
 
 def copilot_metrics(request: Request, source: str, status: str) -> None:
