@@ -9,6 +9,7 @@ __all__ = ["FLAG_HELP", "Flag"]
 
 class Flag(StrEnum):
     NO_EVIDENCE = "no_evidence"
+    LOW_CONFIDENCE = "low_confidence"
     EVIDENCE_IN_OTHER_LANGUAGE = "evidence_in_other_language"
     ESCALATE = "escalate"
     POSSIBLE_PROMPT_INJECTION = "possible_prompt_injection"
@@ -28,6 +29,9 @@ class Flag(StrEnum):
 # What the agent should understand from each flag (the README's flag table says the same).
 FLAG_HELP: dict[Flag, str] = {
     Flag.NO_EVIDENCE: "nothing similar enough was found; the reply is a holding or clarifying message",
+    Flag.LOW_CONFIDENCE: "the confidence, calibrated on the brand's own history, is below the brand's threshold: "
+                         "show \"no confident draft\" (sources and actions stay visible; the reply is not the "
+                         "primary action)",
     Flag.EVIDENCE_IN_OTHER_LANGUAGE: "the only relevant article is in another language; the reply links to it",
     Flag.ESCALATE: "anger, a legal threat, churn risk or a safety issue was detected; `escalate` is the first action",
     Flag.POSSIBLE_PROMPT_INJECTION: "the ticket contains instructions aimed at the assistant; they were ignored",
