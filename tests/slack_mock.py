@@ -109,7 +109,8 @@ def _handler(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
             elif method == "users.info":
                 uid = args.get("user", "")
                 body.update(user=mock.users.get(uid, {"id": uid, "team_id": TEAM, "is_bot": uid == BOT_USER,
-                                                      "profile": {"display_name": f"name-{uid}"}}))
+                                                      "profile": {"display_name": f"name-{uid}",
+                                                                  "image_72": f"https://avatars.example/{uid}.png"}}))
             elif method == "usergroups.users.list":
                 body.update(users=mock.groups.get(args.get("usergroup", ""), []))
             elif method in {"views.open", "views.publish"}:
