@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.parse
-from datetime import date
 import shutil
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from copilot.config import ApiConfig, ApiToken
-from copilot.models import Citation, EscalationSignal, Guidance, NextAction, Sentiment, Suggestion
 from copilot.feedback import FeedbackStore
 from copilot.integrations.http.app import create_app
 from copilot.integrations.http.auth import hash_token
+from copilot.models import Citation, EscalationSignal, Guidance, NextAction, Sentiment, Suggestion
 from copilot.service import Copilot
 from tests.servers import free_port
 
