@@ -65,6 +65,8 @@ def split(data: Path, which: str, holdout: float, seed: int) -> tuple[list[Ticke
 
 def draft(args: argparse.Namespace) -> Path:
     from copilot.config import load_config
+    from copilot.errors import UnknownBrandError
+    from copilot.models import Suggestion
     from copilot.service import Copilot
     from copilot.settings import Settings
 
@@ -94,7 +96,12 @@ def draft(args: argparse.Namespace) -> Path:
         brand = case.ticket.brand or cp.default_brand()
         common = {"id": case.id, "brand": brand, "customer": [m.body for m in case.ticket.messages],
                   "reference": strip_handles(case.reference_reply or "")}
-        s = cp.suggest(case.ticket, brand=brand)
+        try:
+            s = cp.suggest(case.ticket, brand=brand)
+        except UnknownBrandError:
+            # A company with no conversation in train: the product refuses the brand, i.e. shows nothing.
+            s = Suggestion(id="", reply="", language="en", confidence=0.0, flags=["no_evidence"], brand=brand,
+                           drafter="none", prompt_version="")
         rows = {"embedded": {**common, "system": "embedded", "reply": s.reply, "confidence": s.confidence,
                              "flags": s.flags, "language": s.language, "latency_ms": s.latency_ms,
                              "citations": [c.source_id for c in s.citations]}}

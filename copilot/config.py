@@ -41,6 +41,9 @@ class SlackChannel(BaseModel):
     ticket_id_pattern: str | None = None
     # Which helpdesk those ticket ids belong to: "Send" posts the reply there (a public reply).
     helpdesk: Literal["zendesk", "freshdesk"] | None = None
+    # When this channel is shared with another organisation (Slack Connect): the internal channel
+    # where its drafts go. Unset: each draft goes ephemerally to the home team's agents in the channel.
+    internal_channel: str | None = None
 
     @field_validator("ticket_id_pattern")
     @classmethod
@@ -58,6 +61,13 @@ class SlackConfig(BaseModel):
 
     # channel id -> brand name, or {brand, ticket_bots}
     channels: dict[str, SlackChannel] = Field(default_factory=dict)
+    # The workspaces (team ids) whose members may use the copilot; empty: the bot's own workspace.
+    # Everyone else (Slack Connect guests from another organisation) is refused.
+    home_teams: list[str] = Field(default_factory=list)
+    # A user group (id S...) whose members alone may press buttons and run the shortcut or /copilot.
+    allowed_usergroup: str | None = None
+    # Post sent replies under the agent's name and picture (needs the chat:write.customize scope).
+    send_as_agent: bool = False
 
     @field_validator("channels", mode="before")
     @classmethod

@@ -30,6 +30,7 @@ __all__ = [
     "FeedbackReason",
     "FeedbackRecord",
     "FeedbackStats",
+    "Guidance",
     "Hit",
     "Message",
     "NextAction",
@@ -240,6 +241,15 @@ class Sentiment(BaseModel):
     urgency: float
 
 
+class Guidance(BaseModel):
+    """Agent-facing passages of the sources (instructions for agents, internal notes): shown to the
+    agent, never quoted into the reply."""
+
+    source_id: str
+    title: str = ""
+    text: str
+
+
 class Suggestion(BaseModel):
     """The suggestion JSON (contract, see DESIGN.md).
 
@@ -271,6 +281,8 @@ class Suggestion(BaseModel):
     # The customer's mood and how urgent the ticket is, and why it should go to a person (best first).
     sentiment: Sentiment | None = None
     escalation: list[EscalationSignal] = Field(default_factory=list)
+    # What the sources tell the agent (not the customer): rendered beside the reply, never in it.
+    guidance: list[Guidance] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
     def _public(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:

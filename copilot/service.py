@@ -110,6 +110,10 @@ class Copilot:
         if name in self._known_brands:
             return name
         known = sorted(self._known_brands | set(self.config.brands))
+        # Helpdesks and people write handles in any case ("sprint" for "Sprint"): one match is that brand.
+        same = [b for b in known if b.casefold() == name.casefold()]
+        if len(same) == 1:
+            return same[0]
         raise UnknownBrandError(
             f"unknown brand {name!r}: it has no profile in the config and nothing indexed",
             hint=(f"known brands: {', '.join(known)} (pass --brand, or set default_brand in the config)" if known

@@ -12,7 +12,8 @@ __all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COPILOT_", extra="ignore")
+    # An empty variable is unset: `COPILOT_WEBHOOK_SECRET=` must not become an empty signing key.
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Path(".copilot")
     config: Path | None = None

@@ -39,6 +39,12 @@ class MockSlack:
     base_url: str
     calls: list[Call] = field(default_factory=list)
     fail: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
+    # What conversations.info says per channel (e.g. {"is_ext_shared": True}), its members, users
+    # (id -> users.info "user"; unknown ids are home-team people) and user groups' members.
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 1000
 
@@ -95,6 +101,18 @@ def _handler(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
                             message={"text": args.get("text")})
             elif method == "chat.postEphemeral":
                 body.update(message_ts=mock.next_ts())
+            elif method == "conversations.info":
+                ch = args.get("channel", "")
+                body.update(channel={"id": ch, "is_shared": False, "is_ext_shared": False, **mock.channels.get(ch, {})})
+            elif method == "conversations.members":
+                body.update(members=mock.members.get(args.get("channel", ""), []))
+            elif method == "users.info":
+                uid = args.get("user", "")
+                body.update(user=mock.users.get(uid, {"id": uid, "team_id": TEAM, "is_bot": uid == BOT_USER,
+                                                      "profile": {"display_name": f"name-{uid}",
+                                                                  "image_72": f"https://avatars.example/{uid}.png"}}))
+            elif method == "usergroups.users.list":
+                body.update(users=mock.groups.get(args.get("usergroup", ""), []))
             elif method in {"views.open", "views.publish"}:
                 body.update(view={"id": "V1", **(args.get("view") or {})})
             call.result = body

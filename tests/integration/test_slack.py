@@ -295,7 +295,11 @@ def test_manifest_declares_what_the_app_listens_to() -> None:
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/copilot"]
     assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == ["copilot_suggest_reply"]
     assert {"message.channels", "app_home_opened"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"chat:write", "commands", "channels:history"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"chat:write", "commands", "channels:history"} <= scopes
+    # Slack Connect checks (conversations.info/members, users.info), the allowed group, send as the agent.
+    assert {"channels:read", "groups:read", "users:read", "usergroups:read", "chat:write.customize"} <= scopes
+    assert manifest["features"]["app_home"]["messages_tab_enabled"]  # the shortcut's DM fallback lands there
     assert manifest["settings"]["interactivity"]["is_enabled"] and ui.ACTIONS
 
 
@@ -358,3 +362,161 @@ def test_send_on_a_helpdesk_ticket_replies_on_the_ticket(indexed: Copilot, tmp_p
         assert (hd, tid) == ("zendesk", "101") and body["ticket"]["comment"]["public"] is True
         assert "5 to 7 business days" in body["ticket"]["comment"]["body"]
         assert len(mock.of("chat.postMessage")) == 1  # only the placeholder: nothing sent into the thread
+
+
+# --- what agents see, Slack Connect, and who may act ----------------------------------------------
+
+def _dressed(app: SlackCopilot, monkeypatch: pytest.MonkeyPatch, **update: Any) -> None:
+    """The real suggestion (saved by the application layer, so its buttons work) shown with extra fields."""
+    real = app.copilot.suggest
+
+    def suggest(*args: Any, **kwargs: Any) -> Any:
+        return real(*args, **kwargs).model_copy(update=update)
+
+    monkeypatch.setattr(app.copilot, "suggest", suggest)
+
+
+def test_low_confidence_signals_and_guidance_reach_the_thread(slack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.models import EscalationSignal, Guidance, Sentiment
+
+    app, mock, store = slack
+    _dressed(app, monkeypatch, flags=["low_confidence", "escalate"], confidence=0.12,
+             sentiment=Sentiment(score=-0.8, label="negative", urgency=0.85),
+             escalation=[EscalationSignal(reason="chargeback", evidence="I will dispute this charge", confidence=0.9)],
+             guidance=[Guidance(source_id="article:internal", title="Refund desk notes",
+                                text="Check the return scan before promising a date.")])
+    update = post_suggestion(app, mock)
+    text = json.dumps(update["blocks"])
+    assert "No confident draft" in text and "Draft (not confident)" in text
+    assert "Customer: *negative*" in text and "*urgent* (85%)" in text
+    assert "*Escalation: Chargeback or dispute* (90%)" in text and "I will dispute this charge" in text
+    assert "For you, not for the customer" in text and "Check the return scan" in text
+    assert "*Sources:* [1]" in text and "Next actions" in text  # still visible
+    send = next(b for b in update["blocks"] if b["type"] == "actions")["elements"][0]
+    assert send["action_id"] == "copilot_send" and "style" not in send
+    interact(app, button("copilot_send", update))  # sending anyway still works, and is recorded
+    mock.wait_for("chat.update", where=lambda c: "sent it as is" in json.dumps(c.args.get("blocks")))
+    assert [r.outcome for r in store.records()] == ["accepted"]
+
+
+def test_shortcut_where_the_bot_is_not_a_member_answers_in_a_dm(slack: Any) -> None:
+    app, mock, _ = slack
+    mock.fail["chat.postEphemeral"] = "not_in_channel"
+    interact(app, {"type": "message_action", "callback_id": "copilot_suggest_reply", "trigger_id": "t",
+                   "user": {"id": "UAGENT"}, "team": {"id": "T1"}, "channel": {"id": "C7"},
+                   "message": {"type": "message", "text": QUESTION, "ts": "1700000000.000700"},
+                   "response_url": mock.response_url("sc")})
+    dm = mock.wait_for("chat.postMessage")[0].args
+    assert dm["channel"] == "UAGENT" and "/invite @copilot" in dm["text"] and "<#C7>" in dm["text"]
+    assert "5 to 7 business days" in json.dumps(dm["blocks"])
+    assert any(b["type"] == "actions" for b in dm["blocks"])
+
+
+def test_send_as_the_agent_shows_their_name_and_picture(indexed: Copilot) -> None:
+    from slack_sdk import WebClient
+
+    from copilot.config import SlackConfig
+
+    with mock_slack() as mock:
+        app = SlackCopilot(indexed, token="xoxb-test", signing_secret=SECRET,
+                           client=WebClient(token="xoxb-test", base_url=mock.base_url),
+                           settings=SlackConfig(channels={"C1": SlackChannel(brand="acme")}, send_as_agent=True))
+        update = post_suggestion(app, mock, "EvAsAgent")
+        interact(app, button("copilot_send", update))
+        sent = mock.wait_for("chat.postMessage", 2)[-1].args
+        assert sent["username"] == "name-UAGENT" and sent["icon_url"] == "https://avatars.example/UAGENT.png"
+        assert "5 to 7 business days" in sent["text"]
+
+
+def _public_drafts(mock: MockSlack, channel: str) -> list[Any]:
+    return [c for c in mock.of("chat.postMessage") + mock.of("chat.update") if c.args.get("channel") == channel]
+
+
+@pytest.mark.parametrize("how", ["ext_shared", "guest_author", "info_fails"])
+def test_in_a_slack_connect_channel_drafts_go_only_to_home_agents(slack: Any, how: str) -> None:
+    app, mock, store = slack
+    extra: dict[str, Any] = {}
+    if how == "ext_shared":
+        mock.channels["C1"] = {"is_ext_shared": True}
+    elif how == "guest_author":
+        extra["user_team"] = "TCUSTOMER"    # an author from another organisation makes it shared
+    else:
+        mock.fail["conversations.info"] = "missing_scope"  # cannot tell: private, never public
+    mock.members["C1"] = ["UAGENT", "UGUEST", "UBOT", "UGONE"]
+    mock.users["UGUEST"] = {"id": "UGUEST", "team_id": "TCUSTOMER"}
+    mock.users["UGONE"] = {"id": "UGONE", "team_id": "T1", "deleted": True}
+    assert dispatch(app, event_body(message(**extra), f"EvShared-{how}")).status == 200
+    [eph] = mock.wait_for("chat.postEphemeral")
+    time.sleep(0.3)
+    assert eph.args["user"] == "UAGENT" and eph.args["thread_ts"] == "1700000000.000100"
+    assert "5 to 7 business days" in json.dumps(eph.args["blocks"])
+    assert _public_drafts(mock, "C1") == []  # no draft, source or button in the shared channel
+    # Send on the ephemeral draft answers the customer in their thread (that part is meant to be public).
+    sid = next(b for b in eph.args["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    interact(app, {"type": "block_actions", "user": {"id": "UAGENT", "team_id": "T1"}, "team": {"id": "T1"},
+                   "container": {"type": "message", "channel_id": "C1", "is_ephemeral": True},
+                   "channel": {"id": "C1"}, "response_url": mock.response_url("eph"),
+                   "actions": [{"action_id": "copilot_send", "value": sid, "block_id": "copilot_actions"}]})
+    sent = mock.wait_for("chat.postMessage")[0].args
+    assert sent["channel"] == "C1" and sent["thread_ts"] == "1700000000.000100" and "blocks" not in sent
+    assert "sent it as is" in json.dumps(mock.wait_for("response/eph")[0].args)
+    assert [r.outcome for r in store.records()] == ["accepted"]
+
+
+def test_a_slack_connect_channel_with_an_internal_channel_drafts_there(slack: Any) -> None:
+    app, mock, _ = slack
+    app.channels["C3"] = SlackChannel(brand="acme", internal_channel="CINTERNAL")
+    mock.channels["C3"] = {"is_ext_shared": True}
+    assert dispatch(app, event_body(message(channel="C3"), "EvInternal")).status == 200
+    update = mock.wait_for("chat.update", where=lambda c: any(
+        b.get("type") == "actions" for b in c.args.get("blocks") or []))[-1].args
+    head, placeholder = mock.of("chat.postMessage")[:2]
+    assert head.args["channel"] == "CINTERNAL" and "<#C3>" in json.dumps(head.args["blocks"])
+    assert QUESTION in json.dumps(head.args["blocks"])
+    assert placeholder.args["channel"] == "CINTERNAL" and placeholder.args["thread_ts"] == head.result["ts"]
+    assert update["channel"] == "CINTERNAL" and "5 to 7 business days" in json.dumps(update["blocks"])
+    assert _public_drafts(mock, "C3") == [] and mock.of("chat.postEphemeral") == []
+    interact(app, button("copilot_send", update))
+    sent = mock.wait_for("chat.postMessage", 3)[-1].args
+    assert sent["channel"] == "C3" and sent["thread_ts"] == "1700000000.000100"  # the reply reaches the customer
+
+
+def test_outsiders_are_refused_and_logged(slack: Any, caplog: pytest.LogCaptureFixture) -> None:
+    app, mock, store = slack
+    update = post_suggestion(app, mock)
+    guest = button("copilot_send", update, user="UGUEST")
+    guest["user"]["team_id"] = "TCUSTOMER"
+    with caplog.at_level("WARNING", logger="copilot.integrations.slack.app"):
+        assert interact(app, guest).status == 200
+        interact(app, {"type": "message_action", "callback_id": "copilot_suggest_reply", "trigger_id": "t",
+                       "user": {"id": "UGUEST", "team_id": "TCUSTOMER"}, "team": {"id": "TCUSTOMER"},
+                       "channel": {"id": "C1"}, "message": {"type": "message", "text": QUESTION, "ts": "1.2"},
+                       "response_url": mock.response_url("guest")})
+        dispatch(app, command_body(QUESTION, mock.response_url("cmd"), user="UGUEST").replace(
+            "team_id=T1", "team_id=TCUSTOMER"), content_type="application/x-www-form-urlencoded")
+        notes = mock.wait_for("chat.postEphemeral", 3)
+    assert {n.args["user"] for n in notes} == {"UGUEST"}
+    assert all("only the support team" in n.args["text"] for n in notes)
+    assert [r for r in caplog.records if "refused Slack" in r.getMessage()] and len(caplog.records) >= 3
+    time.sleep(0.3)
+    assert list(store.records()) == [] and len(mock.of("chat.postMessage")) == 1  # only the placeholder
+    assert not [c for c in mock.calls if c.method.startswith("response/")]
+
+
+def test_with_an_allowed_group_only_its_members_may_act(indexed: Copilot) -> None:
+    from slack_sdk import WebClient
+
+    from copilot.config import SlackConfig
+
+    with mock_slack() as mock:
+        mock.groups["SSUPPORT"] = ["UAGENT"]
+        app = SlackCopilot(indexed, token="xoxb-test", signing_secret=SECRET,
+                           client=WebClient(token="xoxb-test", base_url=mock.base_url),
+                           settings=SlackConfig(channels={"C1": SlackChannel(brand="acme")},
+                                                allowed_usergroup="SSUPPORT"))
+        update = post_suggestion(app, mock, "EvGroup")
+        interact(app, button("copilot_send", update, user="USALES"))   # same workspace, not in the group
+        note = mock.wait_for("chat.postEphemeral")[0].args
+        assert note["user"] == "USALES" and "only the support team" in note["text"]
+        interact(app, button("copilot_send", update, user="UAGENT"))
+        mock.wait_for("chat.update", where=lambda c: "sent it as is" in json.dumps(c.args.get("blocks")))

@@ -313,3 +313,7 @@ def test_unknown_brands_are_refused_unless_configured(indexed: Copilot) -> None:
         indexed.suggest(Ticket(brand="nosuchbrand", messages=[Message(author="customer", body="Where is my refund?")]))
     assert err.value.hint and "acme" in err.value.hint and "globex" in err.value.hint
     assert indexed.suggest("Where is my refund?", brand="globex").brand == "globex"  # indexed
+
+
+def test_a_brand_written_in_another_case_is_that_brand(indexed: Copilot) -> None:
+    assert indexed.resolve_brand("ACME") == "acme" and indexed.resolve_brand("Globex") == "globex"

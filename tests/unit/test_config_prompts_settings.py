@@ -95,3 +95,10 @@ def test_a_bad_ticket_id_pattern_is_a_config_error(tmp_path: Path) -> None:
     path.write_text('slack:\n  channels:\n    C1: {brand: acme, ticket_id_pattern: "#(\\\\d+"}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="not a valid regular expression"):
         load_config(path)
+
+
+def test_an_empty_variable_is_unset_not_an_empty_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPILOT_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("COPILOT_TOP_K", "")
+    s = Settings()
+    assert s.webhook_secret is None and s.top_k == 10

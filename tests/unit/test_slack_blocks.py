@@ -116,3 +116,66 @@ def test_a_paragraph_without_breaks_is_split_not_dropped() -> None:
     reply = "x" * 7000
     pieces = ui.reply_sections(reply)
     assert all(len(p) <= ui.LIMITS["section"] for p in pieces) and "".join(pieces) == reply
+
+
+def _buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for e in next(b for b in blocks if b["type"] == "actions")["elements"]}
+
+
+@pytest.mark.parametrize("flag", ["low_confidence", "no_evidence"])
+def test_a_draft_that_is_not_confident_is_secondary_and_send_is_not_primary(flag: str) -> None:
+    s = suggestion(confidence=0.1, flags=[flag])
+    blocks = ui.suggestion_blocks(s)
+    text = json.dumps(blocks)
+    assert "No confident draft" in text and ui.fallback_text(s).startswith("No confident draft")
+    send = _buttons(blocks)["copilot_send"]
+    assert "style" not in send and send["text"]["text"] == "Send anyway"
+    # The sources and next actions stay; the draft is a grey context line, not a reply section.
+    assert "Refund timing" in text and "Issue a refund" in text
+    draft = [b for b in blocks if b["type"] == "context" and "Draft (not confident)" in json.dumps(b)]
+    assert len(draft) == 1 and "5 to 7 business days" in json.dumps(draft)
+    assert not any(b["type"] == "section" and "5 to 7 business days" in b["text"]["text"] for b in blocks)
+    confident = _buttons(ui.suggestion_blocks(suggestion()))["copilot_send"]
+    assert confident["style"] == "primary" and confident["text"]["text"] == "Send"
+
+
+def test_a_long_draft_that_is_not_confident_is_cut_with_show_more() -> None:
+    s = suggestion("word " * 400, flags=["low_confidence"])
+    blocks = ui.suggestion_blocks(s)
+    assert "copilot_show_more" in _buttons(blocks) and violations(blocks, "blocks") == []
+
+
+def test_signals_guidance_and_other_language_evidence_are_shown() -> None:
+    from copilot.models import EscalationSignal, Guidance, Sentiment
+
+    s = suggestion(
+        flags=["escalate", "no_evidence", "evidence_in_other_language"], language="vi",
+        sentiment=Sentiment(score=-0.7, label="negative", urgency=0.9),
+        escalation=[EscalationSignal(reason="legal_threat", evidence="Tôi sẽ kiện công ty <ngay>", confidence=0.93),
+                    EscalationSignal(reason="chargeback", evidence="dispute this charge", confidence=0.7)],
+        guidance=[Guidance(source_id="article:macros", title="Refund macro",
+                           text="Tell them the reset code arrives by SMS; offer code SAVE10 only if they cancel.")])
+    blocks = ui.suggestion_blocks(s)
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert "Customer: *negative*" in text and "*urgent* (90%)" in text
+    assert "*Escalation: Legal threat* (93%) — “Tôi sẽ kiện công ty &lt;ngay&gt;”" in text
+    assert "*Escalation: Chargeback or dispute* (70%)" in text
+    assert "anger, a legal threat" not in text  # the generic line gives way to the reasons
+    assert "For you, not for the customer" in text and "SAVE10" in text and "Refund macro" in text
+    assert ("The only relevant article is in another language*: [1] <https://help.acme.example/refunds|Refund timing>"
+            in text)
+    calm = json.dumps(ui.suggestion_blocks(suggestion(sentiment=Sentiment(score=0.1, label="neutral", urgency=0.1))))
+    assert "Customer: *neutral*" in calm and "urgent" not in calm
+    check_golden("slack_suggestion_low", blocks)
+
+
+@pytest.mark.parametrize(("title", "label"), [
+    (None, "Past ticket T1"), ("None", "Past ticket T1"), ("", "Past ticket T1"),
+    ("[HANDLE] I then had to wait 3 weeks", "I then had to wait 3 weeks"), ("[NAME_2] [EMAIL]", "Past ticket T1"),
+    ("Refund timing", "Refund timing"),
+])
+def test_source_titles_never_read_none_or_show_placeholders(title: str | None, label: str) -> None:
+    c = Citation(source_id="ticket:T1", kind="ticket", title=title, snippet="...")
+    assert ui.source_label(c) == label
+    text = json.dumps(ui.suggestion_blocks(suggestion(citations=[c])))
+    assert f"[1] {label} (ticket)" in text and "None" not in text

@@ -5,6 +5,11 @@ listener acknowledges first (Bolt acks events itself and runs listeners on a wor
 after, and updates the message it posted. Event deliveries are claimed once by ``event_id``, and
 each suggestion takes one outcome (the application layer's rule), so a retry or a double click
 never posts a reply twice. Any failure shows the agent a short message, with details in the log.
+
+Slack Connect: a channel shared with another organisation never shows a draft, its sources or its
+buttons publicly. Drafts there go to a mapped internal channel, or ephemerally to the home team's
+agents in the channel; buttons, shortcuts and commands from anyone outside the home team (or the
+allowed user group) are refused and logged.
 """
 
 from __future__ import annotations
@@ -16,13 +21,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from copilot.config import SlackChannel
+from copilot.config import SlackChannel, SlackConfig
 from copilot.errors import ConfigError, ConflictError, CopilotError
 from copilot.integrations.slack import blocks as ui
 from copilot.models import FeedbackReason, Message, Suggestion, Ticket
 
 if TYPE_CHECKING:
-    from slack_bolt import App
+    from slack_bolt import App, BoltResponse
     from slack_sdk import WebClient
 
     from copilot.service import Copilot
@@ -32,6 +37,11 @@ __all__ = ["SlackCopilot", "asgi_routes", "build_app", "http_app", "serve"]
 log = logging.getLogger(__name__)
 STREAM_UPDATE_S = 1.0   # chat.update is rate limited (about 1 per second per channel)
 TICKET_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message"}
+LOOKUP_TTL_S = 300.0    # channel sharing, users' teams and group members are looked up again after this
+MAX_AGENTS = 20         # ephemeral copies of one draft in a shared channel
+# What chat.postEphemeral says when the bot cannot post in a channel (private ones look missing).
+NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found"}
+INTERACTIVE = {"block_actions", "view_submission", "message_action", "shortcut"}
 
 
 def _explain(exc: BaseException) -> str:
@@ -45,11 +55,13 @@ class SlackCopilot:
 
     def __init__(self, copilot: Copilot, *, token: str, signing_secret: str,
                  channels: dict[str, SlackChannel] | None = None, client: WebClient | None = None,
-                 token_verification: bool = True) -> None:
+                 token_verification: bool = True, settings: SlackConfig | None = None) -> None:
         from slack_bolt import App
 
         self.copilot = copilot
-        self.channels = channels if channels is not None else copilot.config.slack.channels
+        self.settings = settings if settings is not None else copilot.config.slack
+        self.channels = channels if channels is not None else self.settings.channels
+        self._lookups: dict[tuple[str, str], tuple[float, Any]] = {}
         # The brands this workspace works for: a button never reaches another brand's suggestion.
         self.brands = {c.brand for c in self.channels.values()} | {copilot.default_brand()}
         self.app: App = App(token=token, signing_secret=signing_secret, client=client,
@@ -60,6 +72,7 @@ class SlackCopilot:
 
     def _register(self) -> None:
         app = self.app
+        app.use(self.gate)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home)
         app.command("/copilot")(self.on_command)
@@ -78,6 +91,92 @@ class SlackCopilot:
     def on_error(self, error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
         # The last net: a listener that raised past its own handling. Slack already got its ack.
         logger.exception("Slack listener failed: %s", type(error).__name__, exc_info=error)
+
+    # --- who may act, and where drafts may be shown (Slack Connect) ----------------------------
+
+    def _lookup(self, kind: str, key: str, fetch: Callable[[], Any]) -> Any:
+        """A Web API answer kept for LOOKUP_TTL_S (sharing and membership change rarely)."""
+        now = time.monotonic()
+        hit = self._lookups.get((kind, key))
+        if hit is not None and now - hit[0] < LOOKUP_TTL_S:
+            return hit[1]
+        value = fetch()
+        self._lookups[(kind, key)] = (now, value)
+        return value
+
+    def _home_teams(self, client: WebClient) -> set[str]:
+        if self.settings.home_teams:
+            return set(self.settings.home_teams)
+        teams: set[str] = self._lookup("home", "", lambda: {str(client.auth_test()["team_id"])})
+        return teams
+
+    def _in_group(self, client: WebClient, user: str) -> bool:
+        group = self.settings.allowed_usergroup
+        if not group:
+            return True
+        members = self._lookup("group", group, lambda: set(
+            client.usergroups_users_list(usergroup=group).get("users") or []))
+        return user in members
+
+    def may_act(self, client: WebClient, user: str | None, team: str | None) -> bool:
+        """Whether this user may see drafts and press buttons: a member of the home team (and of the
+        allowed group when one is configured)."""
+        return bool(user) and team in self._home_teams(client) and self._in_group(client, str(user))
+
+    @staticmethod
+    def _actor(body: dict[str, Any]) -> tuple[str | None, str | None]:
+        user = body.get("user")
+        if isinstance(user, dict):  # interactions: the user's own team first (Slack Connect guests differ)
+            return user.get("id"), user.get("team_id") or (body.get("team") or {}).get("id")
+        return body.get("user_id"), body.get("user_team") or body.get("team_id")  # slash commands
+
+    def gate(self, body: dict[str, Any], client: WebClient, next: Callable[[], None]) -> BoltResponse | None:
+        """Bolt middleware: buttons, modals, shortcuts and /copilot only for the home team."""
+        if body.get("type") not in INTERACTIVE and not body.get("command"):
+            next()
+            return None
+        user, team = self._actor(body)
+        if self.may_act(client, user, team):
+            next()
+            return None
+        from slack_bolt import BoltResponse
+
+        what = body.get("command") or body.get("type")
+        log.warning("refused Slack %s from user %s of team %s: outside the home team or the allowed group",
+                    what, user, team)
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id") or (
+            body.get("container") or {}).get("channel_id")
+        self._tell(client, {"channel": channel, "response_url": body.get("response_url")}, user,
+                   "Sorry, only the support team's agents can use the copilot here.")
+        return BoltResponse(status=200, body="")
+
+    def _is_shared(self, client: WebClient, channel: str) -> bool:
+        def fetch() -> bool:
+            try:
+                info = client.conversations_info(channel=channel)["channel"]
+            except Exception:
+                # Unknown means unsafe: nothing is posted publicly where customers might read it.
+                log.warning("could not tell whether %s is shared; drafts there stay private", channel, exc_info=True)
+                return True
+            return bool(info.get("is_ext_shared") or info.get("is_shared") or info.get("is_pending_ext_shared"))
+
+        return bool(self._lookup("shared", channel, fetch))
+
+    def _is_agent(self, client: WebClient, user: str) -> bool:
+        def fetch() -> bool:
+            try:
+                info = client.users_info(user=user)["user"]
+            except Exception:
+                log.warning("could not look up Slack user %s", user, exc_info=True)
+                return False
+            return (not info.get("is_bot") and not info.get("deleted")
+                    and self.may_act(client, user, info.get("team_id")))
+
+        return bool(self._lookup("agent", user, fetch))
+
+    def _agents_in(self, client: WebClient, channel: str) -> list[str]:
+        members = client.conversations_members(channel=channel, limit=200).get("members") or []
+        return [u for u in members if self._is_agent(client, u)][:MAX_AGENTS]
 
     # --- a customer message in a watched channel ----------------------------------------------
 
@@ -102,10 +201,7 @@ class SlackCopilot:
         if not self.copilot.claim(f"slack:event:{body.get('event_id') or event.get('client_msg_id') or event['ts']}"):
             return  # a retry of a delivery already handled
         channel, ts = event["channel"], event["ts"]
-        placeholder = client.chat_postMessage(channel=channel, thread_ts=ts, text="Drafting a suggestion…",
-                                              blocks=ui.progress_blocks())
-        message_ts = placeholder["ts"]
-        context: dict[str, Any] = {"source": "channel", "channel": channel, "thread_ts": ts, "message_ts": message_ts}
+        context: dict[str, Any] = {"source": "channel", "channel": channel, "thread_ts": ts}
         m = re.search(channel_cfg.ticket_id_pattern, event["text"]) if channel_cfg.ticket_id_pattern else None
         if m:
             context["ticket_id"] = m.group(1) if m.groups() else m.group(0)
@@ -113,15 +209,66 @@ class SlackCopilot:
                 context["helpdesk"] = channel_cfg.helpdesk  # "Send" replies on the helpdesk ticket
         ticket = Ticket(id=context.get("ticket_id") or f"slack:{channel}:{ts}", brand=channel_cfg.brand,
                         messages=[Message(author="customer", body=event["text"])])
+        guest = event.get("user_team") not in (None, *self._home_teams(client))
+        if guest or self._is_shared(client, channel):
+            if channel_cfg.internal_channel:
+                self._suggest_in_internal(client, channel_cfg, ticket, context, event["text"])
+            else:
+                self._suggest_to_agents(client, channel_cfg, ticket, context)
+            return
+        self._suggest_in_thread(client, channel, ts, channel_cfg, ticket, context)
+
+    def _suggest_in_thread(self, client: WebClient, channel: str, thread_ts: str | None, channel_cfg: SlackChannel,
+                           ticket: Ticket, context: dict[str, Any]) -> None:
+        """Post a placeholder in ``channel`` (in ``thread_ts``), draft, and update it with the suggestion."""
+        placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text="Drafting a suggestion…",
+                                              blocks=ui.progress_blocks())
+        message_ts = placeholder["ts"]
+        context = {**context, "message_ts": message_ts}
         try:
             s = self.copilot.suggest(ticket, brand=channel_cfg.brand, channel="slack", context=context,
                                      on_partial=self._streamer(client, channel, message_ts))
             client.chat_update(channel=channel, ts=message_ts, text=ui.fallback_text(s),
                                blocks=ui.suggestion_blocks(s))
         except Exception as exc:
-            log.exception("drafting for Slack message %s in %s failed", ts, channel)
+            log.exception("drafting for Slack message %s in %s failed", context["thread_ts"], context["channel"])
             client.chat_update(channel=channel, ts=message_ts, text="No suggestion",
                                blocks=ui.error_blocks(f"No suggestion for this message: {_explain(exc)}"))
+
+    def _suggest_in_internal(self, client: WebClient, channel_cfg: SlackChannel, ticket: Ticket,
+                             context: dict[str, Any], text: str) -> None:
+        """A shared channel's draft goes to its internal channel: the customer's message quoted there,
+        the suggestion in its thread. Send still answers in the shared channel's thread."""
+        internal = str(channel_cfg.internal_channel)
+        quote = "\n".join("> " + line for line in text[:500].splitlines())
+        head = client.chat_postMessage(channel=internal, text=f"Customer message in <#{context['channel']}>",
+                                       blocks=[{"type": "section", "text": {"type": "mrkdwn", "text":
+                                                f"Customer message in <#{context['channel']}>:\n{quote}"}}])
+        self._suggest_in_thread(client, internal, head["ts"], channel_cfg, ticket, context)
+
+    def _suggest_to_agents(self, client: WebClient, channel_cfg: SlackChannel, ticket: Ticket,
+                           context: dict[str, Any]) -> None:
+        """A shared channel without an internal one: the draft goes ephemerally to each home-team agent
+        in the channel (buttons on it answer through its response URL)."""
+        channel = context["channel"]
+        agents = self._agents_in(client, channel)
+        if not agents:
+            log.warning("no home-team agent in shared channel %s: its draft is not shown (map an "
+                        "internal_channel to see drafts there)", channel)
+            return
+        try:
+            s = self.copilot.suggest(ticket, brand=channel_cfg.brand, channel="slack", context=context)
+            text, blocks = ui.fallback_text(s), ui.suggestion_blocks(s)
+        except Exception as exc:
+            log.exception("drafting for Slack message %s in %s failed", context["thread_ts"], channel)
+            text = f"No suggestion for this message: {_explain(exc)}"
+            blocks = ui.error_blocks(text)
+        for agent in agents:
+            try:
+                client.chat_postEphemeral(channel=channel, user=agent, thread_ts=context["thread_ts"], text=text,
+                                          blocks=blocks)
+            except Exception:
+                log.exception("could not show the draft to %s in %s", agent, channel)
 
     @staticmethod
     def _streamer(client: WebClient, channel: str, ts: str) -> Callable[[str], None]:
@@ -178,12 +325,28 @@ class SlackCopilot:
             ticket = Ticket(brand=brand, messages=[Message(author="customer", body=text)])
             s = self.copilot.suggest(ticket, brand=brand, channel="slack", context={
                 "source": "shortcut", "channel": channel, "thread_ts": thread_ts})
-            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=ui.fallback_text(s),
-                                      blocks=ui.suggestion_blocks(s))
+            answer, blocks = ui.fallback_text(s), ui.suggestion_blocks(s)
         except Exception as exc:
             log.exception("Suggest reply shortcut failed")
-            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
-                                      text=f"No suggestion: {_explain(exc)}")
+            answer, blocks = f"No suggestion: {_explain(exc)}", ui.error_blocks(f"No suggestion: {_explain(exc)}")
+        self._privately(client, channel, user, thread_ts, answer, blocks)
+
+    def _privately(self, client: WebClient, channel: str, user: str, thread_ts: str | None, text: str,
+                   blocks: list[dict[str, Any]]) -> None:
+        """Ephemeral in the channel; in a direct message when the bot is not a member there
+        (chat.postEphemeral needs it), saying how to fix that."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=text, blocks=blocks)
+            return
+        except SlackApiError as exc:
+            if exc.response.get("error") not in NOT_IN_CHANNEL:
+                raise
+        note = (f"I'm not a member of <#{channel}>, so here is my suggestion in private. Invite me there with "
+                "`/invite @copilot` to see suggestions in the channel and send replies from Slack.")
+        client.chat_postMessage(channel=user, text=f"{note}\n{text}", blocks=[
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}, *blocks])
 
     # --- buttons -------------------------------------------------------------------------------
 
@@ -250,7 +413,7 @@ class SlackCopilot:
                     channel = shown.context.get("channel") or where.get("channel")
                     if not channel:
                         raise ConfigError("no channel to send the reply to")
-                    client.chat_postMessage(channel=channel, thread_ts=shown.context.get("thread_ts"), text=text)
+                    self._post_reply(client, channel, shown.context.get("thread_ts"), text, user)
 
                 rec = self.copilot.send(sid, agent=user, channel="slack", final_text=final_text, brands=self.brands,
                                         deliver=post_in_thread).record
@@ -260,6 +423,31 @@ class SlackCopilot:
         self._show(client, where, f"Suggestion {rec.outcome}",
                    ui.outcome_blocks(shown.suggestion, rec.outcome, user, rec.final_text))
         return True
+
+    def _post_reply(self, client: WebClient, channel: str, thread_ts: str | None, text: str, agent: str) -> None:
+        """The reply for the customer, in the customer's thread: as the agent (name and picture) when
+        ``send_as_agent`` is set and the app has chat:write.customize, else as the app."""
+        from slack_sdk.errors import SlackApiError
+
+        who = self._as_agent(client, agent) if self.settings.send_as_agent else {}
+        try:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, username=who.get("username"),
+                                    icon_url=who.get("icon_url"))
+        except SlackApiError as exc:
+            if exc.response.get("error") in NOT_IN_CHANNEL:
+                raise ConfigError(f"I'm not a member of <#{channel}>, so I cannot send the reply there",
+                                  hint="invite me with /invite @copilot, or copy the reply") from exc
+            raise
+
+    def _as_agent(self, client: WebClient, agent: str) -> dict[str, str]:
+        try:
+            profile = client.users_info(user=agent)["user"].get("profile") or {}
+        except Exception:
+            log.warning("could not look up %s to send as them; sending as the app", agent, exc_info=True)
+            return {}
+        name = profile.get("display_name") or profile.get("real_name")
+        icon = profile.get("image_72") or profile.get("image_48")
+        return {k: str(v) for k, v in (("username", name), ("icon_url", icon)) if v}
 
     def on_send(self, ack: Callable[[], None], body: dict[str, Any], client: WebClient) -> None:
         ack()

@@ -8,13 +8,15 @@ plain-text input 3,000, select options 100 with 75-character labels.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from copilot.models import FEEDBACK_REASONS, FeedbackStats, Suggestion
+from copilot.models import FEEDBACK_REASONS, Citation, FeedbackStats, Suggestion
+from copilot.pii import PLACEHOLDER_RE
 
 __all__ = [
-    "ACTIONS", "LIMITS", "edit_modal", "error_blocks", "home_view", "not_helpful_modal", "outcome_blocks",
-    "progress_blocks", "reply_sections", "suggestion_blocks", "text_blocks",
+    "ACTIONS", "LIMITS", "edit_modal", "error_blocks", "home_view", "is_low_confidence", "not_helpful_modal",
+    "outcome_blocks", "progress_blocks", "reply_sections", "source_label", "suggestion_blocks", "text_blocks",
 ]
 
 Block = dict[str, Any]
@@ -31,12 +33,22 @@ MAX_REPLY_SECTIONS = 4   # a longer reply is cut with "Show more" (the full text
 REASON_LABELS = {"wrong_facts": "Wrong facts", "wrong_tone": "Wrong tone", "wrong_language": "Wrong language",
                  "not_relevant": "Not relevant", "other": "Other"}
 ATTENTION = {
-    "no_evidence": ":warning: *No evidence found*: this is a holding reply; check before sending.",
     "escalate": ":rotating_light: *Escalation*: anger, a legal threat, churn risk or a safety issue.",
     "unsupported_claim": ":warning: *Unsupported claim*: a policy or promise no source backs.",
     "possible_prompt_injection": ":shield: The message tried to instruct the assistant; it was ignored.",
     "llm_fallback": ":information_source: The language model failed; this is the offline draft.",
 }
+# Either flag means the draft is not worth sending as is: it is shown collapsed, and Send is not primary.
+LOW_CONFIDENCE = {
+    "no_evidence": "nothing similar enough was found, so the draft is only a holding reply",
+    "low_confidence": "the confidence is below this brand's threshold",
+}
+ESCALATION_TITLES = {"anger": "Anger", "legal_threat": "Legal threat", "public_complaint": "Public complaint",
+                     "chargeback": "Chargeback or dispute", "churn_risk": "Churn risk", "safety": "Safety hazard",
+                     "manager_request": "Asks for a manager"}
+SENTIMENT_EMOJI = {"negative": ":slightly_frowning_face:", "neutral": ":neutral_face:", "positive": ":slightly_smiling_face:"}
+URGENT = 0.6            # urgency from here on is shown
+LOW_DRAFT_CHARS = 600   # a draft that is not confident is shown this long, the rest behind "Show more"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -91,24 +103,89 @@ def _button(text: str, action: str, value: str, style: str | None = None) -> Blo
     return b
 
 
-def _citation_line(i: int, c: Any) -> str:
-    title = _mrkdwn_escape(_cut(c.title or c.source_id, 80))
+def is_low_confidence(s: Suggestion) -> bool:
+    return any(f in LOW_CONFIDENCE for f in s.flags)
+
+
+def source_label(c: Citation) -> str:
+    """A source's title for people: redaction placeholders ("[HANDLE]") dropped, and the kind and id
+    when nothing readable is left (a source is never called "None")."""
+    title = re.sub(r"\s+", " ", PLACEHOLDER_RE.sub(" ", c.title or "")).strip(" ,:;-")
+    if title and title.lower() not in {"none", "null"}:
+        return title
+    kind = "Article" if c.kind == "article" else "Past ticket"
+    return f"{kind} {c.source_id.split(':', 1)[-1]}"
+
+
+def _citation_line(i: int, c: Citation) -> str:
+    title = _mrkdwn_escape(_cut(source_label(c), 80))
     # A link only for web URLs: anything else would be rejected or unsafe in mrkdwn.
     label = f"<{c.url}|{title}>" if c.url and c.url.startswith(("https://", "http://")) else title
     return f"[{i}] {label} ({c.kind})"
 
 
-def suggestion_blocks(s: Suggestion, *, full: bool = False) -> list[Block]:
-    """The suggestion message: attention lines, the reply, sources, next actions, meta, buttons."""
+def _signal_blocks(s: Suggestion) -> list[Block]:
+    """The customer's mood (urgency when high), then each escalation reason with the customer's words."""
     blocks: list[Block] = []
-    attention = [ATTENTION[f] for f in s.flags if f in ATTENTION]
-    attention += [f"> _{_mrkdwn_escape(_cut(c, 200))}_" for c in s.unsupported_claims[:3]]
-    if attention:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut("\n".join(attention), 3000)}})
+    if s.sentiment is not None:
+        mood = f"{SENTIMENT_EMOJI.get(s.sentiment.label, '')} Customer: *{s.sentiment.label}*"
+        if s.sentiment.urgency >= URGENT:
+            mood += f"  ·  :alarm_clock: *urgent* ({s.sentiment.urgency:.0%})"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": mood.strip()}]})
+    lines = [f":rotating_light: *Escalation: {ESCALATION_TITLES.get(e.reason, _mrkdwn_escape(e.reason))}* "
+             f"({e.confidence:.0%}) — “{_mrkdwn_escape(_cut(e.evidence, 200))}”" for e in s.escalation[:3]]
+    if lines:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), 3000)}})
+    return blocks
+
+
+def _attention_lines(s: Suggestion) -> list[str]:
+    lines = [ATTENTION[f] for f in s.flags if f in ATTENTION and not (f == "escalate" and s.escalation)]
+    if is_low_confidence(s):
+        why = "; ".join(LOW_CONFIDENCE[f] for f in LOW_CONFIDENCE if f in s.flags)
+        lines.insert(0, f":grey_question: *No confident draft*: {why}. Check the sources and next actions; "
+                        "the draft below is only a starting point.")
+    if "evidence_in_other_language" in s.flags:
+        links = [_citation_line(i, c) for i, c in enumerate(s.citations, 1) if c.kind == "article"][:2]
+        lines.append(":globe_with_meridians: *The only relevant article is in another language*: "
+                     + ("  ·  ".join(links) if links else "see the reply"))
+    return lines + [f"> _{_mrkdwn_escape(_cut(c, 200))}_" for c in s.unsupported_claims[:3]]
+
+
+def _guidance_block(s: Suggestion) -> Block | None:
+    if not s.guidance:
+        return None
+    items = [f"• *{_mrkdwn_escape(_cut(g.title or g.source_id, 80))}*: {_mrkdwn_escape(_cut(g.text, 400))}"
+             for g in s.guidance[:3]]
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(
+        ":memo: *For you, not for the customer*\n" + "\n".join(items), 3000)}}
+
+
+def _draft_blocks(s: Suggestion, full: bool) -> tuple[list[Block], bool]:
+    """The reply: in full sections when confident; when not, a short grey draft (secondary to the
+    sources and actions). Returns the blocks and whether text was left out."""
+    if is_low_confidence(s) and not full:
+        draft = _mrkdwn_escape(s.reply)
+        return ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "*Draft (not confident):* "
+                                                   + _cut(draft, LOW_DRAFT_CHARS)}]}],
+                len(draft) > LOW_DRAFT_CHARS)
     sections = reply_sections(s.reply)
     shown = sections if full else sections[:MAX_REPLY_SECTIONS]
-    blocks += _section_blocks(shown)
-    truncated = len(shown) < len(sections)
+    return _section_blocks(shown), len(shown) < len(sections)
+
+
+def suggestion_blocks(s: Suggestion, *, full: bool = False) -> list[Block]:
+    """The suggestion message: signals, attention lines, guidance for the agent, the reply, sources,
+    next actions, meta, buttons. A draft that is not confident stays visible but secondary."""
+    blocks = _signal_blocks(s)
+    attention = _attention_lines(s)
+    if attention:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut("\n".join(attention), 3000)}})
+    guidance = _guidance_block(s)
+    if guidance:
+        blocks.append(guidance)
+    draft, truncated = _draft_blocks(s, full)
+    blocks += draft
     if s.citations:
         lines = [_citation_line(i, c) for i, c in enumerate(s.citations, 1)]
         blocks.append({"type": "context", "elements": [
@@ -123,11 +200,13 @@ def suggestion_blocks(s: Suggestion, *, full: bool = False) -> list[Block]:
     meta = f"Confidence {s.confidence:.0%} · {s.language} · {s.drafter}"
     if s.prompt_version:
         meta += f" · {s.prompt_version}"
-    other = [f for f in s.flags if f not in ATTENTION]
+    other = [f for f in s.flags if f not in {*ATTENTION, *LOW_CONFIDENCE, "evidence_in_other_language"}]
     if other:
         meta += " · flags: " + ", ".join(other)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(meta, 3000)}]})
-    buttons = [_button("Send", "send", s.id, "primary"), _button("Edit", "edit", s.id),
+    send = (_button("Send anyway", "send", s.id) if is_low_confidence(s)
+            else _button("Send", "send", s.id, "primary"))
+    buttons = [send, _button("Edit", "edit", s.id),
                _button("Regenerate", "regenerate", s.id), _button("Shorter", "shorter", s.id),
                _button("Friendlier", "friendlier", s.id), _button("Not helpful", "not_helpful", s.id, "danger")]
     if truncated:
@@ -138,7 +217,8 @@ def suggestion_blocks(s: Suggestion, *, full: bool = False) -> list[Block]:
 
 def fallback_text(s: Suggestion) -> str:
     """The notification / screen-reader text that goes with the blocks."""
-    return _cut(f"Suggested reply: {s.reply}", LIMITS["fallback_text"])
+    lead = "No confident draft" if is_low_confidence(s) else "Suggested reply"
+    return _cut(f"{lead}: {s.reply}", LIMITS["fallback_text"])
 
 
 def progress_blocks(text: str = "Drafting a suggestion…") -> list[Block]:

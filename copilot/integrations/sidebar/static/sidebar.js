@@ -12,10 +12,24 @@
   const state = { host: null, token: fragment.get("token") || params.get("token") || "", apiBase: "",
                   ticket: null, suggestion: null };
   const FLAG_TEXT = {
-    no_evidence: ["No evidence found: a holding reply", true], escalate: ["Escalation", true],
+    escalate: ["Escalation", true],
     unsupported_claim: ["Unsupported claim", true], possible_prompt_injection: ["Injection attempt ignored", false],
     llm_fallback: ["Offline draft (LLM failed)", false], language_unsupported: ["Language not supported", true],
   };
+  // Either flag: "No confident draft"; the draft is collapsed and Insert is not the primary button.
+  const LOW = {
+    no_evidence: "nothing similar enough was found, so the draft is only a holding reply",
+    low_confidence: "the confidence is below this brand's threshold",
+  };
+  const REASONS = {
+    anger: "Anger", legal_threat: "Legal threat", public_complaint: "Public complaint",
+    chargeback: "Chargeback or dispute", churn_risk: "Churn risk", safety: "Safety hazard",
+    manager_request: "Asks for a manager",
+  };
+  const URGENT = 0.6;
+  const PLACEHOLDER = /\[[A-Z][A-Z0-9_]*\]/g;   // redaction placeholders: [HANDLE], [NAME_2]
+  // Helpdesk agents cannot create tokens: they are told whom to ask (the server's hint is for admins).
+  const AUTH_TEXT = "Your access to the copilot has expired or is not valid. Ask your admin for a new API token.";
 
   function busy(text) {
     $("status").textContent = text; $("status").className = "status busy"; $("status").hidden = false;
@@ -36,6 +50,7 @@
       let out;
       try { out = await state.host.request(method, state.apiBase + path, body); }
       catch (e) {
+        if (e && e.status === 401) throw new Error(AUTH_TEXT);
         const err = (e && e.responseJSON && e.responseJSON.error) || {};
         throw new Error((err.message || "the copilot service failed") + (err.hint ? " (" + err.hint + ")" : ""));
       }
@@ -52,6 +67,7 @@
     }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 401) throw new Error(AUTH_TEXT);
     if (!res.ok) {
       const err = (data && data.error) || {};
       const msg = (err.message || ("HTTP " + res.status)) + (err.hint ? " (" + err.hint + ")" : "");
@@ -60,45 +76,121 @@
     return data;
   }
 
+  /** A source's title for people: without redaction placeholders, and never "None". */
+  function sourceLabel(c) {
+    const title = (c.title || "").replace(PLACEHOLDER, " ").replace(/\s+/g, " ").replace(/^[\s,:;-]+|[\s,:;-]+$/g, "");
+    if (title && !/^(none|null)$/i.test(title)) return title;
+    return (c.kind === "article" ? "Article " : "Past ticket ") + String(c.source_id || "").replace(/^[a-z]+:/, "");
+  }
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function sourceLink(c) {
+    if (!(c.url && /^https?:\/\//.test(c.url))) return document.createTextNode(sourceLabel(c));
+    const a = el("a", sourceLabel(c));
+    a.href = c.url; a.target = "_blank"; a.rel = "noopener noreferrer";
+    return a;
+  }
+
+  /** The reply as text, with its web links clickable (an article named in the reply is one click away). */
+  function showReply(node, text) {
+    node.replaceChildren();
+    text.split(/(https?:\/\/[^\s<>"]*[^\s<>".,;:!?)\]])/).forEach((part, i) => {
+      if (i % 2) {
+        const a = el("a", part);
+        a.href = part; a.target = "_blank"; a.rel = "noopener noreferrer";
+        node.appendChild(a);
+      } else if (part) node.appendChild(document.createTextNode(part));
+    });
+  }
+
+  function renderSignals(s) {
+    const signals = $("signals");
+    signals.replaceChildren();
+    if (s.sentiment) {
+      signals.appendChild(el("span", "Customer: " + s.sentiment.label, s.sentiment.label));
+      if (s.sentiment.urgency >= URGENT) {
+        signals.appendChild(el("span", "Urgent (" + Math.round(s.sentiment.urgency * 100) + "%)", "urgent"));
+      }
+    }
+    const esc = $("escalation");
+    esc.replaceChildren();
+    (s.escalation || []).slice(0, 3).forEach((e) => {
+      const li = el("li");
+      li.appendChild(el("strong", "Escalation: " + (REASONS[e.reason] || e.reason)));
+      li.appendChild(document.createTextNode(" (" + Math.round(e.confidence * 100) + "%) "));
+      li.appendChild(el("q", e.evidence));
+      esc.appendChild(li);
+    });
+    esc.hidden = !esc.children.length;
+  }
+
+  function renderConfidence(s) {
+    const why = Object.keys(LOW).filter((f) => (s.flags || []).includes(f)).map((f) => LOW[f]);
+    const low = why.length > 0;
+    $("low").hidden = !low;
+    $("low-why").textContent = low ? ": " + why.join("; ") + ". The sources and next actions still apply." : "";
+    const draftBox = $("draft");
+    draftBox.open = !low;
+    draftBox.className = low ? "secondary" : "";
+    $("draft-label").textContent = low ? "Draft (not confident)" : "Suggested reply";
+    $("insert").classList.toggle("primary", !low);
+    $("insert").textContent = low ? "Insert anyway" : "Insert into reply";
+    const other = $("other-language");
+    other.replaceChildren();
+    const articles = (s.citations || []).filter((c) => c.kind === "article");
+    other.hidden = !(s.flags || []).includes("evidence_in_other_language");
+    if (!other.hidden) {
+      other.appendChild(document.createTextNode("The only relevant article is in another language"
+                                                + (articles.length ? ": " : ".")));
+      articles.slice(0, 2).forEach((c, i) => {
+        if (i) other.appendChild(document.createTextNode(", "));
+        other.appendChild(sourceLink(c));
+      });
+    }
+  }
+
   function render(s) {
     state.suggestion = s;
     $("suggestion").hidden = false;
     const reply = $("reply");
-    reply.textContent = s.reply;
+    showReply(reply, s.reply);
     reply.lang = s.language || "";
     $("meta").textContent = "Confidence " + Math.round(s.confidence * 100) + "% · " + s.language + " · " + s.drafter;
+    renderSignals(s);
+    renderConfidence(s);
     const flags = $("flags");
     flags.replaceChildren();
-    (s.flags || []).filter((f) => FLAG_TEXT[f]).forEach((f) => {
-      const span = document.createElement("span");
-      span.textContent = FLAG_TEXT[f][0];
-      if (FLAG_TEXT[f][1]) span.className = "danger";
-      flags.appendChild(span);
+    (s.flags || []).filter((f) => FLAG_TEXT[f] && !(f === "escalate" && (s.escalation || []).length)).forEach((f) => {
+      flags.appendChild(el("span", FLAG_TEXT[f][0], FLAG_TEXT[f][1] ? "danger" : ""));
     });
+    const guidance = $("guidance");
+    guidance.replaceChildren();
+    (s.guidance || []).slice(0, 5).forEach((g) => {
+      const li = el("li");
+      li.appendChild(el("strong", (g.title || g.source_id) + ": "));
+      li.appendChild(document.createTextNode(g.text));
+      guidance.appendChild(li);
+    });
+    $("guidance-box").hidden = !guidance.children.length;
     const cites = $("citations");
     cites.replaceChildren();
     (s.citations || []).forEach((c) => {
-      const li = document.createElement("li");
-      const title = c.title || c.source_id;
-      if (c.url && /^https?:\/\//.test(c.url)) {
-        const a = document.createElement("a");
-        a.href = c.url; a.target = "_blank"; a.rel = "noopener noreferrer"; a.textContent = title;
-        li.appendChild(a);
-      } else {
-        li.appendChild(document.createTextNode(title));
-      }
-      const snip = document.createElement("div");
-      snip.className = "snippet"; snip.textContent = c.snippet;
-      li.appendChild(snip);
+      const li = el("li");
+      li.appendChild(sourceLink(c));
+      li.appendChild(el("div", c.snippet, "snippet"));
       cites.appendChild(li);
     });
-    if (!cites.children.length) cites.innerHTML = "<li>None</li>";
+    if (!cites.children.length) cites.appendChild(el("li", "No sources found for this ticket", "snippet"));
     const acts = $("actions");
     acts.replaceChildren();
     (s.next_actions || []).slice(0, 3).forEach((a) => {
-      const li = document.createElement("li");
-      li.textContent = a.title + " (" + Math.round(a.confidence * 100) + "%)" + (a.reason ? " — " + a.reason : "");
-      acts.appendChild(li);
+      acts.appendChild(el("li", a.title + " (" + Math.round(a.confidence * 100) + "%)" + (a.reason ? " — " + a.reason : "")));
     });
   }
 
