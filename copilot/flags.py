@@ -26,6 +26,7 @@ class Flag(StrEnum):
     LEFTOVER_REMOVED = "leftover_removed"
     ASKS_GIVEN_REMOVED = "asks_given_removed"
     REWRITE_UNSUPPORTED = "rewrite_unsupported"
+    AGENT_TEXT_REMOVED = "agent_text_removed"
 
 
 # What the agent should understand from each flag (the README's flag table says the same).
@@ -52,4 +53,6 @@ FLAG_HELP: dict[Flag, str] = {
     Flag.ASKS_GIVEN_REMOVED: "a question asked for details the customer already gave (order number, device, "
                              "address, photo...); it was removed",
     Flag.REWRITE_UNSUPPORTED: "this rewrite needs an LLM; the reply is unchanged",
+    Flag.AGENT_TEXT_REMOVED: "a sentence spoke to an agent (\"tell the customer...\", an internal note); it was "
+                             "removed (the sources' agent text is in `guidance`)",
 }

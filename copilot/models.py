@@ -29,6 +29,7 @@ __all__ = [
     "FeedbackReason",
     "FeedbackRecord",
     "FeedbackStats",
+    "Guidance",
     "Hit",
     "Message",
     "NextAction",
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 SourceKind = Literal["article", "ticket"]
+# Who an article is written for: agent-only articles are shown to agents as guidance, never quoted.
+Audience = Literal["customer", "agent"]
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
 # Exports often carry numeric ids (Zendesk, CSV): accept them, store text.
 SourceId = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
@@ -97,6 +100,9 @@ class Article(BaseModel):
     brand: str | None = None
     tags: list[str] = Field(default_factory=list)
     updated_at: str | None = None
+    # "agent": written for agents (a script, internal notes); front matter or JSONL ``audience: agent``.
+    audience: Annotated[Audience, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)] = \
+        "customer"
 
 
 class Chunk(BaseModel):
@@ -118,6 +124,7 @@ class Chunk(BaseModel):
     n_chunks: int = 1
     source_hash: str = ""
     channel: str = ""          # for tickets: where the conversation happened
+    audience: Audience = "customer"   # for articles: who it is written for
 
     @property
     def resolution(self) -> str:
@@ -218,6 +225,14 @@ class Sentiment(BaseModel):
     urgency: float
 
 
+class Guidance(BaseModel):
+    """agent-facing passages of the sources (instructions for agents, internal notes): shown to the agent, never quoted into the reply"""
+
+    source_id: str
+    title: str = ""
+    text: str
+
+
 class Suggestion(BaseModel):
     """The suggestion JSON (contract, see DESIGN.md).
 
@@ -249,6 +264,7 @@ class Suggestion(BaseModel):
     # The customer's mood and how urgent the ticket is, and why it should go to a person (best first).
     sentiment: Sentiment | None = None
     escalation: list[EscalationSignal] = Field(default_factory=list)
+    guidance: list[Guidance] = []
 
     @model_serializer(mode="wrap")
     def _public(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:

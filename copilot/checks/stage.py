@@ -5,8 +5,9 @@ In order (each step sees what the previous ones left):
 1. citations name only sources retrieved for this ticket, of its brand;
 2. links and e-mail addresses point only at the brand's domains or a cited source's;
 3. the reply is in the language the draft declares;
-4. no sentence states a number no cited source has, repeats the assistant's prompt, or repeats
-   text the ticket tried to plant;
+4. no sentence states a number no cited source has, repeats the assistant's prompt, repeats
+   text the ticket tried to plant, or speaks to an agent ("tell the customer...", internal notes:
+   ``audience.py``; the pipeline already keeps such text from the drafters, this catches any left);
 5. grounding, sentence by sentence: a claim with a number that no cited sentence backs is removed;
    other unbacked claims stay, named in ``unsupported_claims``, and cost confidence. A past ticket
    is a weak source: what one agent told one customer backs a claim only when other cited tickets
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from copilot.brand import BrandProfile, apply_frame, voice_frame
+from copilot.checks.audience import agent_directed
 from copilot.checks.given import asked_slots, given_slots
 from copilot.checks.grounding import GroundingChecker, unsupported_numbers
 from copilot.checks.injection import InjectedText
@@ -183,7 +185,9 @@ class CheckStage:
         why: set[str] = set()
 
         def safe(sentence: str) -> bool:
-            if unsupported_numbers(sentence, sources):
+            if agent_directed(sentence):
+                why.add("agent")
+            elif unsupported_numbers(sentence, sources):
                 why.add("number")
             elif injected.prompt_leak(sentence):
                 why.add("prompt")
@@ -198,6 +202,8 @@ class CheckStage:
             w.flag(Flag.PROMPT_LEAK_REMOVED)
         if "echo" in why:
             w.flag(Flag.INJECTED_TEXT_REMOVED)
+        if "agent" in why:
+            w.flag(Flag.AGENT_TEXT_REMOVED)
         if "number" in why:
             w.flag(Flag.UNSUPPORTED_CLAIM)
             w.confidence *= UNSUPPORTED_CLAIM_PENALTY
