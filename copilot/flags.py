@@ -27,6 +27,7 @@ class Flag(StrEnum):
     ASKS_GIVEN_REMOVED = "asks_given_removed"
     REWRITE_UNSUPPORTED = "rewrite_unsupported"
     AGENT_TEXT_REMOVED = "agent_text_removed"
+    OUT_OF_DOMAIN = "out_of_domain"
 
 
 # What the agent should understand from each flag (the README's flag table says the same).
@@ -55,4 +56,6 @@ FLAG_HELP: dict[Flag, str] = {
     Flag.REWRITE_UNSUPPORTED: "this rewrite needs an LLM; the reply is unchanged",
     Flag.AGENT_TEXT_REMOVED: "a sentence spoke to an agent (\"tell the customer...\", an internal note); it was "
                              "removed (the sources' agent text is in `guidance`)",
+    Flag.OUT_OF_DOMAIN: "the message names another company's product or service (Gmail, 淘宝...) that no cited "
+                        "source mentions: the reply answers another question (also `low_confidence`)",
 }

@@ -152,7 +152,7 @@ class DraftPipeline:
         if cal is None or cal.drafter != drafted.drafter:
             return drafted
         checked.confidence = round(cal.map(checked.confidence), 3)
-        if cal.low(checked.confidence) and Flag.NO_EVIDENCE not in checked.flags:
+        if cal.low(checked.confidence) and not {Flag.NO_EVIDENCE, Flag.LOW_CONFIDENCE} & set(checked.flags):
             checked.flags.append(Flag.LOW_CONFIDENCE)
         return drafted
 

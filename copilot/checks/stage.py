@@ -18,7 +18,9 @@ In order (each step sees what the previous ones left):
    already gave (their order number, device, address, photo...);
 7. the customer's own data comes back; a sentence with anybody else's is dropped;
 8. banned phrases, emoji, the length limits (280 characters on social channels) and the brand
-   frame (greeting, disclaimer, sign-off), in the brand's configured or learned voice.
+   frame (greeting, disclaimer, sign-off), in the brand's configured or learned voice;
+9. a message about another company's product ("my Gmail password") that no cited source mentions
+   is out of the brand's domain: flagged ``out_of_domain`` and ``low_confidence`` (``domain.py``).
 
 A *strict* run (a fallback drafter exists) rejects a draft it cannot make safe (``DraftRejected``);
 otherwise problems are flagged and the caller decides.
@@ -32,6 +34,7 @@ from typing import Literal
 
 from copilot.brand import BrandProfile, apply_frame, voice_frame
 from copilot.checks.audience import agent_directed
+from copilot.checks.domain import unaddressed_products
 from copilot.checks.given import asked_slots, given_slots
 from copilot.checks.grounding import GroundingChecker, unsupported_numbers
 from copilot.checks.injection import InjectedText
@@ -48,6 +51,7 @@ __all__ = ["UNSUPPORTED_CLAIM_PENALTY", "CheckContext", "CheckStage", "Checked",
 
 UNSUPPORTED_CLAIM_PENALTY = 0.6
 UNCITED_MAX_CONFIDENCE = 0.3   # a reply that cites nothing is never shown as confident
+OUT_OF_DOMAIN_MAX_CONFIDENCE = 0.2
 _DIGIT = re.compile(r"\d")
 
 
@@ -171,6 +175,10 @@ class CheckStage:
         reply = apply_frame(w.body, ctx.profile, frame)
         if not kept:
             w.confidence = min(w.confidence, UNCITED_MAX_CONFIDENCE)
+        if unaddressed_products(ctx.ticket_text, [s.text for s in sources] + [ctx.profile.name, ctx.brand]):
+            w.flag(Flag.OUT_OF_DOMAIN)
+            w.flag(Flag.LOW_CONFIDENCE)
+            w.confidence = min(w.confidence, OUT_OF_DOMAIN_MAX_CONFIDENCE)
         return Checked(reply=reply, body=w.body, language=language, citations=kept, confidence=round(w.confidence, 3),
                        flags=w.flags, unsupported_claims=[restore(c, ctx.pii) for c in unsupported])
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 
 from copilot.checks.audience import GUIDANCE_CHARS, MAX_GUIDANCE, agent_directed, agent_sentences, rules, split_sources
+from copilot.drafting.base import Draft, DraftRequest
 from copilot.models import Article, Chunk, Hit
 from copilot.retrieval.chunking import article_chunks
+from tests.unit.test_pipeline import Sees, pipeline, request
 
 AGENT = [
     # English
@@ -165,3 +170,40 @@ def test_customer_articles_hash_as_before_the_field_existed() -> None:
     assert article_chunks(a, "acme")[0].source_hash == content_hash([a.model_dump(exclude={"audience"}), "acme"])
     agent = a.model_copy(update={"audience": "agent"})
     assert article_chunks(agent, "acme")[0].source_hash != article_chunks(a, "acme")[0].source_hash
+
+
+class Writes:
+    """A drafter (an LLM, say) that writes what it is given, agent text included."""
+
+    name = "writes"
+    prompt_text = ""
+
+    def __init__(self, body: str, language: str) -> None:
+        self.body = body
+        self.language = language
+
+    def draft(self, request: DraftRequest, on_partial: Callable[[str], None] | None = None) -> Draft:
+        return Draft(body=self.body, language=self.language, citations=[], confidence=0.9)
+
+
+def test_no_drafter_sees_agent_text_and_the_pipeline_returns_it_as_guidance() -> None:
+    script = article_chunks(Article(id="script", title="Refund script", audience="agent",
+                                    body="Tell them the refund takes 5 days. Offer SORRY5 if they are upset."), "acme")
+    mixed = Chunk(id="ticket:T1#0", source_id="ticket:T1", kind="ticket", text="Where is my refund?", brand="acme",
+                  replies=["Your refund is on its way. Internal note: customer is a VIP."])
+    sees = Sees()
+    out = pipeline(sees).run(request(hits=[_hit(c) for c in [*script, mixed]]))
+    seen = " ".join(h.chunk.text + " ".join(h.chunk.replies) for h in sees.hits)
+    assert "SORRY5" not in seen and "Internal note" not in seen and "Your refund is on its way." in seen
+    assert [g.source_id for g in out.guidance] == ["article:script", "ticket:T1"]
+
+
+@pytest.mark.parametrize(("lang", "kept", "sentence"), [
+    ("en", "Thanks for waiting.", "Let the customer know that refunds take 5 days."),
+    ("en", "Thanks for waiting.", "Internal note: the customer is a VIP."),
+    ("zh", "感谢您的耐心等待。", "告诉客户退款需要五个工作日。"),
+])
+def test_the_check_stage_drops_agent_directed_sentences_whoever_wrote_them(lang: str, kept: str, sentence: str) -> None:
+    out = pipeline(Writes(f"{kept} {sentence}", lang)).run(replace(request("我的退款呢？"), language=lang))
+    assert sentence not in out.checked.reply and kept in out.checked.reply
+    assert "agent_text_removed" in out.checked.flags
