@@ -9,8 +9,9 @@ replies with an internal note pasted in), with the default embedded model, then 
 each case's message and each out-of-domain message. Prints:
 
 - agent-facing text: how many replies quote an agent-text sentence (any run of five of its words,
-  six characters in Chinese), and in how many cases the suggestion's ``guidance`` holds every such
-  sentence;
+  six characters in Chinese, that the demo brand's own customer-facing KB and past replies do not
+  also say: "replace a lost gift card" is in the demo's gift-card article), and in how many cases the
+  suggestion's ``guidance`` holds every such sentence;
 - out-of-domain: how many replies are shown as confident (flagged neither ``no_evidence`` nor
   ``low_confidence``).
 """
@@ -52,9 +53,17 @@ def _grams(text: str) -> set[str]:
     return {" ".join(units[i : i + n]) for i in range(max(1, len(units) - n + 1))}
 
 
-def quoted(sentence: str, text: str) -> bool:
-    """Any run of five words (six Chinese characters) of the sentence appears in the text."""
-    return bool(_grams(sentence) & _grams(text))
+def quoted(sentence: str, text: str, common: set[str]) -> bool:
+    """Any run of five words (six Chinese characters) of the sentence, other than ``common`` ones,
+    appears in the text."""
+    return bool((_grams(sentence) - common) & _grams(text))
+
+
+def _customer_text(demo: Path) -> set[str]:
+    """The runs of words the demo brand's customer-facing sources say (its KB and past replies)."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((demo / "kb").rglob("*.md"))]
+    texts += [m["body"] for t in _read(demo / "tickets.jsonl") for m in t["messages"] if m["author"] == "agent"]
+    return {g for t in texts for line in t.splitlines() for g in _grams(line)}
 
 
 def held(sentence: str, text: str) -> bool:
@@ -72,6 +81,15 @@ def _guidance(s: Suggestion) -> str:
     return "\n".join(g.text for g in getattr(s, "guidance", []))
 
 
+def _table(title: str, total: Counter[str], unit: str, columns: dict[str, Counter[str]]) -> None:
+    """Counts per language, then over all languages."""
+    print(f"\n{title}")
+    for lang in [*sorted(total), "all"]:
+        def count(c: Counter[str], lang: str = lang) -> int:
+            return sum(c.values()) if lang == "all" else c[lang]
+        print(f"  {lang}: {count(total)} {unit}, " + ", ".join(f"{count(c)} {name}" for name, c in columns.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agent-text", type=Path, default=ROOT / "eval/signals/agent_text.jsonl")
@@ -80,6 +98,7 @@ def main() -> None:
     args = ap.parse_args()
     cases, ood = _read(args.agent_text), _read(args.ood)
     demo = Path(str(resources.files("copilot").joinpath("demo")))
+    common = _customer_text(demo)
     tmp = Path(tempfile.mkdtemp())
     kb, tickets = tmp / "kb.jsonl", tmp / "tickets.jsonl"
     kb.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for c in cases for a in c["articles"]), "utf-8")
@@ -96,17 +115,15 @@ def main() -> None:
         s = cp.suggest(c["message"], brand="acme")
         lang = c["language"]
         total[lang] += 1
-        leaked = [x for x in c["agent_text"] if quoted(x, s.reply)]
+        leaked = [x for x in c["agent_text"] if quoted(x, s.reply, common)]
         leaks[lang] += bool(leaked)
         guidance = _guidance(s)
         guided[lang] += all(held(x, guidance) for x in c["agent_text"])
         if leaked or args.verbose:
             print(f"[{c['id']} {c['kind']}] {'LEAK ' if leaked else ''}conf={s.confidence} flags={s.flags}\n"
                   f"  reply: {s.reply!r}\n  guidance: {guidance[:200]!r}")
-    print("\nagent-facing text (cases: replies quoting agent text, guidance holding all of it)")
-    for lang in sorted(total):
-        print(f"  {lang}: {total[lang]} cases, {leaks[lang]} quoted, {guided[lang]} in guidance")
-    print(f"  all: {sum(total.values())} cases, {sum(leaks.values())} quoted, {sum(guided.values())} in guidance")
+    _table("agent-facing text (cases: replies quoting agent text, guidance holding all of it)", total, "cases",
+           {"quoted": leaks, "in guidance": guided})
 
     confident: Counter[str] = Counter()
     seen: Counter[str] = Counter()
@@ -119,10 +136,7 @@ def main() -> None:
         if shown or args.verbose:
             print(f"[{o['id']}] {'CONFIDENT ' if shown else ''}conf={s.confidence} flags={s.flags}\n"
                   f"  message: {o['message']!r}\n  reply: {s.reply!r}")
-    print("\nout-of-domain (messages: shown as confident)")
-    for lang in sorted(seen):
-        print(f"  {lang}: {seen[lang]} messages, {confident[lang]} confident")
-    print(f"  all: {sum(seen.values())} messages, {sum(confident.values())} confident")
+    _table("out-of-domain (messages: shown as confident)", seen, "messages", {"confident": confident})
 
 
 if __name__ == "__main__":
