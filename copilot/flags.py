@@ -29,6 +29,8 @@ class Flag(StrEnum):
     CREDENTIAL_REQUEST_REMOVED = "credential_request_removed"
     UNSUPPORTED_PROMISE_REMOVED = "unsupported_promise_removed"
     CUSTOMER_NAME_DROPPED = "customer_name_dropped"
+    AGENT_TEXT_REMOVED = "agent_text_removed"
+    OUT_OF_DOMAIN = "out_of_domain"
 
 
 # What the agent should understand from each flag (the README's flag table says the same).
@@ -62,4 +64,8 @@ FLAG_HELP: dict[Flag, str] = {
                                       "states was removed (a past reply alone does not make it policy)",
     Flag.CUSTOMER_NAME_DROPPED: "the customer's name did not look like a name (a link, digits, a sentence); "
                                 "the greeting does not use it",
+    Flag.AGENT_TEXT_REMOVED: "a sentence spoke to an agent (\"tell the customer...\", an internal note); it was "
+                             "removed (the sources' agent text is in `guidance`)",
+    Flag.OUT_OF_DOMAIN: "the message names another company's product or service (Gmail, 淘宝...) that no cited "
+                        "source mentions: the reply answers another question (also `low_confidence`)",
 }

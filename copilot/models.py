@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 SourceKind = Literal["article", "ticket"]
+# Who an article is written for: agent-only articles are shown to agents as guidance, never quoted.
+Audience = Literal["customer", "agent"]
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
 # Exports often carry numeric ids (Zendesk, CSV): accept them, store text.
 SourceId = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
@@ -120,6 +122,9 @@ class Article(_ValidText):
     brand: str | None = None
     tags: list[str] = Field(default_factory=list)
     updated_at: str | None = None
+    # "agent": written for agents (a script, internal notes); front matter or JSONL ``audience: agent``.
+    audience: Annotated[Audience, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)] = \
+        "customer"
 
 
 class Chunk(BaseModel):
@@ -141,6 +146,7 @@ class Chunk(BaseModel):
     n_chunks: int = 1
     source_hash: str = ""
     channel: str = ""          # for tickets: where the conversation happened
+    audience: Audience = "customer"   # for articles: who it is written for
 
     @property
     def resolution(self) -> str:

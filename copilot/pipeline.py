@@ -1,6 +1,10 @@
 """Drafting as the application layer runs it: sources screened, drafters in order of preference,
 each draft through the check stage, the next drafter when one fails or its draft cannot be made safe.
 
+Text written for agents (``audience: agent`` articles, agent-directed sentences of articles and
+past replies, see ``checks/audience.py``) is taken out of the sources before any drafter sees them
+and comes back as the suggestion's guidance.
+
 The last drafter (the embedded one) always answers; if even its draft cannot be made safe, the
 agent gets its honest holding reply, flagged ``no_evidence``. A draft's confidence is then mapped
 through the brand's calibration for its drafter (fitted on the brand's own history, see
@@ -19,12 +23,13 @@ import numpy as np
 from copilot.brand import BrandProfile
 from copilot.calibration import Calibration
 from copilot.checks import CheckContext, Checked, CheckStage, DraftRejected, SourceText, clean_sources
+from copilot.checks.audience import split_sources
 from copilot.drafting.base import Draft, Drafter, DraftFailed, DraftRequest
 from copilot.flags import Flag
 from copilot.guardrails import screen
 from copilot.language import detect_language, reply_language
 from copilot.limits import check_budget
-from copilot.models import Hit, Ticket
+from copilot.models import Guidance, Hit, Ticket
 from copilot.names import plausible_name
 from copilot.pii import Redaction, redact
 from copilot.retrieval.search import HybridSearcher
@@ -49,6 +54,8 @@ class Drafted:
     hits: list[Hit] = field(default_factory=list)
     # The confidence before the brand's calibration (what calibration is fitted on).
     raw_confidence: float = 0.0
+    # Agent-facing text of the sources: for the agent's eyes, never in the reply.
+    guidance: list[Guidance] = field(default_factory=list)
 
 
 def retrieve(searcher: HybridSearcher, query: str, *, brand: str, k: int,
@@ -105,6 +112,8 @@ class DraftPipeline:
         # unknown payment links, outlandish promises), whoever drafts.
         hits, poisoned = clean_sources([h for h in request.hits if h.chunk.brand == request.brand],
                                        self.checks.allowed_domains(request.brand, request.profile))
+        # Agent-facing text never reaches a drafter: no drafter can quote it.
+        hits, guidance = split_sources(hits)
         # Whatever a helpdesk or a caller put in the name field reaches the greeting only if it is a name.
         name = plausible_name(request.customer_name)
         request = replace(request, hits=hits, customer_name=name)
@@ -139,10 +148,11 @@ class DraftPipeline:
                 flags.append(Flag.LLM_FALLBACK)
                 continue
             _add(usage, draft.usage)
-            return self._calibrated(self._done(draft, checked, flags, drafter.name, usage, hits), request.brand)
+            return self._calibrated(self._done(draft, checked, flags, drafter.name, usage, hits, guidance),
+                                    request.brand)
         draft = self.holding(request)
         return self._calibrated(self._done(draft, self._check(draft, ctx, "", strict=False), flags,
-                                           self.drafters[-1].name, usage, hits), request.brand)
+                                           self.drafters[-1].name, usage, hits, guidance), request.brand)
 
     def _calibrated(self, drafted: Drafted, brand: str) -> Drafted:
         checked = drafted.checked
@@ -151,7 +161,7 @@ class DraftPipeline:
         if cal is None or cal.drafter != drafted.drafter:
             return drafted
         checked.confidence = round(cal.map(checked.confidence), 3)
-        if cal.low(checked.confidence) and Flag.NO_EVIDENCE not in checked.flags:
+        if cal.low(checked.confidence) and not {Flag.NO_EVIDENCE, Flag.LOW_CONFIDENCE} & set(checked.flags):
             checked.flags.append(Flag.LOW_CONFIDENCE)
         return drafted
 
@@ -161,9 +171,9 @@ class DraftPipeline:
 
     @staticmethod
     def _done(draft: Draft, checked: Checked, flags: list[str], drafter: str, usage: dict[str, float],
-              hits: list[Hit]) -> Drafted:
+              hits: list[Hit], guidance: list[Guidance]) -> Drafted:
         checked.flags = list(dict.fromkeys([*draft.flags, *checked.flags, *flags]))
-        return Drafted(checked, drafter, draft.prompt_version, usage, hits)
+        return Drafted(checked, drafter, draft.prompt_version, usage, hits, guidance=guidance)
 
 
 def _add(total: dict[str, float], part: dict[str, float]) -> None:

@@ -276,7 +276,7 @@ class Copilot:
             drafter=drafted.drafter, prompt_version=drafted.prompt_version,
             latency_ms=_since(t0), startup_ms=startup_ms, usage=drafted.usage,
             unsupported_claims=checked.unsupported_claims, brand=brand_name, ticket_id=ticket.id or None,
-            sentiment=screening.sentiment, escalation=screening.escalation,
+            sentiment=screening.sentiment, escalation=screening.escalation, guidance=drafted.guidance,
             evidence=[Evidence.from_hit(h) for h in retrieved])
         p.metrics.suggestions.labels(brand_name, suggestion.drafter).inc()
         if Flag.LLM_FALLBACK in suggestion.flags:

@@ -7,8 +7,9 @@ In order (each step sees what the previous ones left):
    own article URLs) or a cited source's; no sentence asks for credentials; amounts and refund or
    compensation promises only as a knowledge-base article states them (``checks/promises.py``);
 3. the reply is in the language the draft declares;
-4. no sentence states a number no cited source has, repeats the assistant's prompt, or repeats
-   text the ticket tried to plant;
+4. no sentence states a number no cited source has, repeats the assistant's prompt, repeats
+   text the ticket tried to plant, or speaks to an agent ("tell the customer...", internal notes:
+   ``audience.py``; the pipeline already keeps such text from the drafters, this catches any left);
 5. grounding, sentence by sentence: a claim with a number that no cited sentence backs is removed;
    other unbacked claims stay, named in ``unsupported_claims``, and cost confidence. A past ticket
    is a weak source: what one agent told one customer backs a claim only when other cited tickets
@@ -19,7 +20,9 @@ In order (each step sees what the previous ones left):
    already gave (their order number, device, address, photo...);
 7. the customer's own data comes back; a sentence with anybody else's is dropped;
 8. banned phrases, emoji, the length limits (280 characters on social channels) and the brand
-   frame (greeting, disclaimer, sign-off), in the brand's configured or learned voice.
+   frame (greeting, disclaimer, sign-off), in the brand's configured or learned voice;
+9. a message about another company's product ("my Gmail password") that no cited source mentions
+   is out of the brand's domain: flagged ``out_of_domain`` and ``low_confidence`` (``domain.py``).
 
 A *strict* run (a fallback drafter exists) rejects a draft it cannot make safe (``DraftRejected``);
 otherwise problems are flagged and the caller decides.
@@ -33,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from copilot.brand import BrandProfile, apply_frame, voice_frame
+from copilot.checks.audience import agent_directed
+from copilot.checks.domain import unaddressed_products
 from copilot.checks.given import asked_slots, given_slots
 from copilot.checks.grounding import GroundingChecker, unsupported_numbers
 from copilot.checks.injection import InjectedText
@@ -50,6 +55,7 @@ __all__ = ["UNSUPPORTED_CLAIM_PENALTY", "CheckContext", "CheckStage", "Checked",
 
 UNSUPPORTED_CLAIM_PENALTY = 0.6
 UNCITED_MAX_CONFIDENCE = 0.3   # a reply that cites nothing is never shown as confident
+OUT_OF_DOMAIN_MAX_CONFIDENCE = 0.2
 _DIGIT = re.compile(r"\d")
 
 
@@ -177,6 +183,10 @@ class CheckStage:
         reply = apply_frame(w.body, ctx.profile, frame)
         if not kept:
             w.confidence = min(w.confidence, UNCITED_MAX_CONFIDENCE)
+        if unaddressed_products(ctx.ticket_text, [s.text for s in sources] + [ctx.profile.name, ctx.brand]):
+            w.flag(Flag.OUT_OF_DOMAIN)
+            w.flag(Flag.LOW_CONFIDENCE)
+            w.confidence = min(w.confidence, OUT_OF_DOMAIN_MAX_CONFIDENCE)
         return Checked(reply=reply, body=w.body, language=language, citations=kept, confidence=round(w.confidence, 3),
                        flags=w.flags, unsupported_claims=[restore(c, ctx.pii) for c in unsupported])
 
@@ -207,7 +217,9 @@ class CheckStage:
         why: set[str] = set()
 
         def safe(sentence: str) -> bool:
-            if unsupported_numbers(sentence, sources):
+            if agent_directed(sentence):
+                why.add("agent")
+            elif unsupported_numbers(sentence, sources):
                 why.add("number")
             elif injected.prompt_leak(sentence):
                 why.add("prompt")
@@ -222,6 +234,8 @@ class CheckStage:
             w.flag(Flag.PROMPT_LEAK_REMOVED)
         if "echo" in why:
             w.flag(Flag.INJECTED_TEXT_REMOVED)
+        if "agent" in why:
+            w.flag(Flag.AGENT_TEXT_REMOVED)
         if "number" in why and Flag.UNSUPPORTED_CLAIM not in w.flags:
             w.flag(Flag.UNSUPPORTED_CLAIM)
             w.confidence *= UNSUPPORTED_CLAIM_PENALTY

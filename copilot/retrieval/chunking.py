@@ -89,14 +89,16 @@ def article_chunks(article: Article, brand: str) -> list[Chunk]:
         pieces = [("", body.strip() or title)]
     locale = (article.locale or detect_language(f"{title}\n{body[:500]}")).split("-")[0].lower()
     source_id = f"article:{article.id}"
-    source_hash = content_hash([article.model_dump(), brand])
+    # An article for customers hashes as before the field existed: an upgrade re-embeds nothing.
+    source_hash = content_hash([article.model_dump(exclude={"audience"} if article.audience == "customer" else None),
+                                brand])
     chunks = []
     for i, (heading, text) in enumerate(pieces):
         section_title = f"{title} › {heading}" if heading and heading != title else title
         chunks.append(Chunk(
             id=f"{source_id}#{i}", source_id=source_id, kind="article", text=f"{section_title}\n{text}",
             title=section_title, brand=brand, locale=locale, url=article.url or "", tags=tags,
-            chunk_index=i, n_chunks=len(pieces), source_hash=source_hash,
+            chunk_index=i, n_chunks=len(pieces), source_hash=source_hash, audience=article.audience,
         ))
     return chunks
 

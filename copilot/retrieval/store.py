@@ -40,7 +40,7 @@ def _meta(chunk: Chunk, lex: str) -> dict[str, Any]:
         "actions": json.dumps(chunk.actions, ensure_ascii=False),
         "replies": json.dumps(chunk.replies, ensure_ascii=False),
         "chunk_index": chunk.chunk_index, "n_chunks": chunk.n_chunks, "source_hash": chunk.source_hash,
-        "lex": lex, "channel": chunk.channel,
+        "lex": lex, "channel": chunk.channel, "audience": chunk.audience,
     }
 
 
@@ -53,6 +53,8 @@ def _chunk(cid: str, doc: str | None, meta: Any) -> Chunk:
         actions=json.loads(str(m.get("actions") or "[]")), replies=json.loads(str(m.get("replies") or "[]")),
         chunk_index=int(m.get("chunk_index", 0)), n_chunks=int(m.get("n_chunks", 1)),
         source_hash=str(m.get("source_hash", "")), channel=str(m.get("channel", "")),
+        # Indexes written before the field existed hold customer articles only.
+        audience="agent" if m.get("audience") == "agent" else "customer",
     )
 
 
