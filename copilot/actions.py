@@ -24,6 +24,10 @@ from copilot.retrieval.embeddings import Embedder
 
 __all__ = ["ActionRanker", "learned_title"]
 
+# Calibrated similarity of the closest resolved ticket above which its actions count even when no
+# reply could be drafted (history of what was done, not of what was said).
+SIMILAR_HISTORY = 0.6
+
 _ORDERISH = re.compile(
     r"(?i)\b(order|package|parcel|delivery|shipment|shipping|purchase)\b|đơn hàng|gói hàng|giao hàng|订单|包裹|快递|发货"
 )
@@ -107,8 +111,9 @@ class ActionRanker:
 
         if has_order_number:
             scores.pop("ask_order_number", None)  # never ask for what the customer already gave
-        if no_evidence and "ask_details" in self.catalog:
+        if no_evidence and "ask_details" in self.catalog and strength < SIMILAR_HISTORY:
             # Nothing similar was ever resolved: what others did is a weak hint, asking is the safe move.
+            # (A reply may have nothing reusable while close tickets still agree on what was done.)
             scores = {a: v * 0.5 for a, v in scores.items()}
             scores["ask_details"] = max(scores.get("ask_details", 0.0), 0.6)
             reasons["ask_details"] = "no similar resolved ticket or article answers this yet"

@@ -172,11 +172,12 @@ def test_an_older_outbox_table_gets_the_new_columns(tmp_path: Path) -> None:
 
 
 CLAIMER = """
-import json, sys
+import json, sys, time
 from copilot.feedback import FeedbackStore
 from copilot.jobs import Outbox
-box = Outbox(FeedbackStore(sys.argv[1]), {"k": lambda run: None})
-sys.stdin.readline()  # start together
+box = Outbox(FeedbackStore(sys.argv[1]), {"k": lambda run: time.sleep(0.005)})  # work that takes a little time
+print("ready", flush=True)
+sys.stdin.readline()  # start together, once every process has imported and opened the database
 mine = []
 while runs := box.claim(3):
     for run in runs:
@@ -201,6 +202,8 @@ def test_processes_sharing_one_sqlite_file_never_claim_the_same_job(tmp_path: Pa
 
 
 def _together(procs: list[subprocess.Popen[str]]) -> list[str]:
+    for p in procs:  # a slow start must not let the others take every job before it begins
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
     for p in procs:
         assert p.stdin is not None
         p.stdin.write("go\n")

@@ -83,3 +83,12 @@ def test_order_number_rules() -> None:
     assert "ask_order_number" in [a.id for a in ranker.rank("where is my order", [])]
     assert "ask_order_number" not in [a.id for a in ranker.rank("where is my order", [], has_order_number=True)]
     assert ranker.rank("xyz", [], no_evidence=True)[0].id == "ask_details"
+
+
+def test_no_reply_to_reuse_still_ranks_what_close_tickets_did_but_asks_when_history_is_far() -> None:
+    ranker = ActionRanker(CATALOG, HashEmbedder())
+    close = [hit(1, ["card_arrival"], "card not here", 0.9), hit(2, ["card_arrival"], "card still missing", 0.85)]
+    assert ranker.rank("my new card has not arrived", close, no_evidence=True)[0].id == "card_arrival"
+    far = [hit(1, ["card_arrival"], "card not here", 0.3)]
+    out = ranker.rank("do you sell hydrogen bicycles", far, no_evidence=True)
+    assert out[0].id == "ask_details" and out[0].reason == "no similar resolved ticket or article answers this yet"
