@@ -162,7 +162,8 @@ class GroundingChecker:
 
     def _lexical(self, claim: str, source_sentence: str) -> bool:
         words = set(tokenize(claim))
-        if not _backs(source_sentence, _numbers(claim), claim_terms(claim)):
+        # "Yes!", an emoji, a dash: no content words, nothing a source could back.
+        if not words or not _backs(source_sentence, _numbers(claim), claim_terms(claim)):
             return False
         return len(words & set(tokenize(source_sentence))) / len(words) >= self.lexical_support
 

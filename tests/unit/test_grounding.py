@@ -91,3 +91,9 @@ def test_links_and_sign_offs_are_not_claims() -> None:
     assert claim_sentences(reply) == ["We issue the refund within 2 business days."]
     g = GroundingChecker(HashEmbedder()).check(reply, [SOURCE])
     assert g.claims == 1 and g.unsupported == []
+
+
+def test_sentences_without_content_words_are_never_backed_and_never_crash() -> None:
+    # Found under load: a reused "Yes!" divided by its zero content words (HTTP 500).
+    checker = GroundingChecker(None)
+    assert checker.backing(["Yes!", "🙂", "Hi there!", "—", "We are."], ["We refund within 2 days."]) == [None] * 5
