@@ -101,10 +101,8 @@ def webhook_router(copilot: Copilot) -> APIRouter:
             if source == "zendesk":
                 ts = h.get("x-zendesk-webhook-signature-timestamp")
                 expected = zendesk_signature(secret(s.zendesk_webhook_secret, "ZENDESK_WEBHOOK_SECRET"), ts or "", body)
-                if not hmac.compare_digest(expected, h.get("x-zendesk-webhook-signature", "")):
-                    raise AuthError("bad Zendesk webhook signature")
-                _verify_time(ts)
-                keys.append("signed:" + _digest(ts or "", body))
+                keys.append(_signed_key(expected, h.get("x-zendesk-webhook-signature", ""), ts, body,
+                                        "bad Zendesk webhook signature"))
                 delivery = h.get("x-zendesk-webhook-invocation-id")
             elif source == "freshdesk":
                 if not hmac.compare_digest(secret(s.freshdesk_webhook_secret, "FRESHDESK_WEBHOOK_SECRET"),
@@ -114,10 +112,7 @@ def webhook_router(copilot: Copilot) -> APIRouter:
             else:
                 ts = h.get("x-copilot-timestamp")
                 expected = generic_signature(secret(s.webhook_secret, "COPILOT_WEBHOOK_SECRET"), ts or "", body)
-                if not hmac.compare_digest(expected, h.get("x-copilot-signature", "")):
-                    raise AuthError("bad webhook signature")
-                _verify_time(ts)
-                keys.append("signed:" + _digest(ts or "", body))
+                keys.append(_signed_key(expected, h.get("x-copilot-signature", ""), ts, body, "bad webhook signature"))
                 delivery = h.get("x-copilot-delivery")
             try:
                 data = json.loads(body or b"null")
@@ -163,8 +158,13 @@ def webhook_router(copilot: Copilot) -> APIRouter:
     return router
 
 
-def _digest(timestamp: str, body: bytes) -> str:
-    return hashlib.sha256(timestamp.encode() + b"." + body).hexdigest()
+def _signed_key(expected: str, given: str, ts: str | None, body: bytes, refusal: str) -> str:
+    """Check a signed delivery (signature, then freshness) and return its replay key: a digest of
+    what was signed, which a replay with a fresh delivery id cannot change."""
+    if not hmac.compare_digest(expected, given):
+        raise AuthError(refusal)
+    _verify_time(ts)
+    return "signed:" + hashlib.sha256((ts or "").encode() + b"." + body).hexdigest()
 
 
 def _acceptable(copilot: Copilot, g: GenericEvent) -> None:
