@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -86,6 +87,7 @@ class IngestSummary(BaseModel):
 
 # (brand, source id): the same id in two brands is two sources.
 _Key = tuple[str, str]
+_Record = TypeVar("_Record", Article, Ticket)
 
 
 @dataclass
@@ -221,32 +223,26 @@ class Ingestor:
 
         quarantined: list[_Key] = []
 
-        def quarantine(sid: str, b: str, reasons: list[str]) -> None:
-            summary.quarantined.append((sid, f"{'; '.join(reasons)} (brand {b})"))
-            quarantined.append((b, sid))
+        def admit(records: list[tuple[_Record, str]], kind: str, problem: Callable[[_Record], str | None],
+                  suspicious: Callable[[_Record, set[str]], list[str]]) -> list[tuple[_Record, str]]:
+            kept = []
+            for r, b in records:
+                rid = r.id
+                issue = problem(r)
+                if issue:
+                    summary.errors.append(f"{kind}:{rid or '?'} ({b}): {issue}; skipped")
+                    continue
+                reasons = suspicious(r, allowed(b))
+                if reasons:
+                    summary.quarantined.append((f"{kind}:{rid}", f"{'; '.join(reasons)} (brand {b})"))
+                    quarantined.append((b, f"{kind}:{rid}"))
+                    continue
+                kept.append((r, b))
+            return kept
 
-        kept_articles = []
-        for a, b in articles:
-            problem = self.limits.article_problem(a)
-            if problem:
-                summary.errors.append(f"article:{a.id} ({b}): {problem}; skipped")
-                continue
-            reasons = article_reasons(a, allowed(b))
-            if reasons:
-                quarantine(f"article:{a.id}", b, reasons)
-                continue
-            kept_articles.append((a, b))
-        kept_tickets = []
-        for t, b in tickets:
-            problem = "a ticket without an id cannot be stored" if not t.id.strip() else self.limits.ticket_problem(t)
-            if problem:
-                summary.errors.append(f"ticket:{t.id or '?'} ({b}): {problem}; skipped")
-                continue
-            reasons = ticket_reasons(t, allowed(b))
-            if reasons:
-                quarantine(f"ticket:{t.id}", b, reasons)
-                continue
-            kept_tickets.append((t, b))
+        kept_articles = admit(articles, "article", self.limits.article_problem, article_reasons)
+        kept_tickets = admit(tickets, "ticket", lambda t: "a ticket without an id cannot be stored"
+                             if not t.id.strip() else self.limits.ticket_problem(t), ticket_reasons)
         return kept_articles, kept_tickets, quarantined
 
     def _unindex(self, quarantined: list[_Key]) -> set[str]:
