@@ -56,10 +56,10 @@ def screen(text: str, *, signals: Signals | None = None) -> Screening:
         if s.reason not in out.evidence:
             out.signals.append(s.reason)
             out.evidence[s.reason] = s.evidence
-    m = _INJECTION.search(text)
-    if m:
+    injected = injected_text(text)
+    if injected is not None:
         out.injection = True
-        out.evidence["possible_prompt_injection"] = m.group(0)
+        out.evidence["possible_prompt_injection"] = injected
     return out
 
 
